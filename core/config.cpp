@@ -1,0 +1,229 @@
+#include "core/config.hpp"
+
+#include "core/yaml_reader.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ewsd::core {
+
+namespace {
+
+const std::vector<std::string> top_level_keys{"database", "timezone", "school_year_start",
+                                              "log_level", "feeds"};
+const std::vector<std::string> feed_keys{"name",         "type",         "path",
+                                         "mode",         "settle_seconds", "category_map",
+                                         "subject_map",  "behavior_map", "action_map"};
+
+bool valid_feed_name(const std::string& name) {
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
+}
+
+bool timezone_exists(const std::string& name) {
+    if (name == "UTC") {
+        return true;
+    }
+    if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
+        return false;
+    }
+    std::error_code ec;
+    return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / name, ec);
+}
+
+void read_code_map(YamlReader& reader, const YAML::Node& node, const Vocabulary& vocabulary,
+                   CodeMap& out) {
+    if (!node.IsMap()) {
+        reader.error(node, "a code map must map local codes to " + vocabulary.descriptor() +
+                               " code values, like {A: Unexcused Absence}");
+        return;
+    }
+    for (const auto& entry : node) {
+        auto local = reader.string(entry.first);
+        auto target = reader.string(entry.second);
+        if (!local || !target) {
+            continue;
+        }
+        auto canonical = vocabulary.canonical(*target);
+        if (!canonical) {
+            std::string expected;
+            for (const auto& v : vocabulary.values()) {
+                expected += (expected.empty() ? "" : ", ") + v;
+            }
+            reader.error(entry.second, "'" + *target + "' is not a " + vocabulary.descriptor() +
+                                           " code value (expected one of: " + expected + ")");
+            continue;
+        }
+        out.add(*local, *canonical);
+    }
+}
+
+std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) {
+    if (!reader.check_map(node, "feed", feed_keys)) {
+        return std::nullopt;
+    }
+    FeedConfig feed;
+    bool ok = reader.require(node, "name") & reader.require(node, "type");
+    if (node["name"]) {
+        if (auto name = reader.string(node["name"])) {
+            if (valid_feed_name(*name)) {
+                feed.name = *name;
+            } else {
+                reader.error(node["name"], "feed name '" + *name +
+                                               "' must be 1-64 characters of a-z, 0-9, '-' and '_'");
+                ok = false;
+            }
+        }
+    }
+    if (node["type"]) {
+        if (auto type = reader.one_of(node["type"], {"csv"})) {
+            feed.type = *type;
+        } else {
+            ok = false;
+        }
+    }
+    if (feed.type == "csv") {
+        ok = reader.require(node, "path") && ok;
+        if (node["path"]) {
+            if (auto p = reader.path(node["path"])) {
+                feed.path = *p;
+                std::error_code ec;
+                if (!std::filesystem::is_directory(*p, ec)) {
+                    reader.warning(node["path"], "feed folder " + p->string() + " does not exist");
+                }
+            } else {
+                ok = false;
+            }
+        }
+    }
+    if (node["mode"]) {
+        if (auto mode = reader.one_of(node["mode"], {"snapshot", "delta"})) {
+            feed.mode = *mode == "delta" ? FeedMode::delta : FeedMode::snapshot;
+        }
+    }
+    if (node["settle_seconds"]) {
+        if (auto s = reader.integer(node["settle_seconds"], 0, 86400)) {
+            feed.settle_time = std::chrono::seconds(*s);
+        }
+    }
+    if (node["category_map"]) {
+        read_code_map(reader, node["category_map"], attendance_categories(), feed.category_map);
+    }
+    if (node["subject_map"]) {
+        read_code_map(reader, node["subject_map"], academic_subjects(), feed.subject_map);
+    }
+    if (node["behavior_map"]) {
+        read_code_map(reader, node["behavior_map"], behaviors(), feed.behavior_map);
+    }
+    if (node["action_map"]) {
+        read_code_map(reader, node["action_map"], discipline_actions(), feed.action_map);
+    }
+    if (!ok) {
+        return std::nullopt;
+    }
+    return feed;
+}
+
+} // namespace
+
+ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
+    ConfigLoad load;
+    YamlReader reader(file.string(), load.diagnostics);
+    auto root = reader.parse(text);
+    if (!root) {
+        return load;
+    }
+    if (root->IsNull()) {
+        load.diagnostics.error(file.string(), 1, 1, "the configuration file is empty");
+        return load;
+    }
+    if (!reader.check_map(*root, "the configuration", top_level_keys)) {
+        return load;
+    }
+    Config config;
+    config.source = std::filesystem::absolute(file);
+    const YAML::Node& doc = *root;
+    if (doc["database"]) {
+        if (auto p = reader.path(doc["database"])) {
+            config.database = *p;
+        }
+    }
+    if (reader.require(doc, "timezone")) {
+        if (auto tz = reader.string(doc["timezone"])) {
+            if (timezone_exists(*tz)) {
+                config.timezone = *tz;
+            } else {
+                reader.error(doc["timezone"], "unknown timezone '" + *tz +
+                                                  "' (expected an IANA name like America/Chicago)");
+            }
+        }
+    }
+    if (reader.require(doc, "school_year_start")) {
+        if (auto d = reader.date(doc["school_year_start"])) {
+            config.school_year_start = *d;
+        }
+    }
+    if (doc["log_level"]) {
+        if (auto level = reader.one_of(doc["log_level"],
+                                       {"debug", "info", "notice", "warning", "error"})) {
+            config.log_level = *util::log::parse_level(*level);
+        }
+    }
+    const YAML::Node feeds = doc["feeds"];
+    if (!feeds || feeds.IsNull() || (feeds.IsSequence() && feeds.size() == 0)) {
+        reader.warning(feeds ? feeds : doc, "no feeds are configured: nothing will be ingested");
+    } else if (!feeds.IsSequence()) {
+        reader.error(feeds, "'feeds' must be a list of feeds");
+    } else {
+        std::set<std::string> names;
+        for (const auto& node : feeds) {
+            auto feed = read_feed(reader, node);
+            if (!feed) {
+                continue;
+            }
+            if (!names.insert(feed->name).second) {
+                reader.error(node["name"], "duplicate feed name '" + feed->name + "'");
+                continue;
+            }
+            config.feeds.push_back(std::move(*feed));
+        }
+    }
+    if (!load.diagnostics.has_errors()) {
+        load.config = std::move(config);
+    }
+    return load;
+}
+
+ConfigLoad load_config(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        ConfigLoad load;
+        load.diagnostics.error(file.string(), 0, 0,
+                               std::string("cannot read configuration: ") + std::strerror(errno));
+        return load;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file);
+}
+
+Config load_config_or_throw(const std::filesystem::path& file) {
+    ConfigLoad load = load_config(file);
+    std::string errors;
+    for (const auto& d : load.diagnostics.items()) {
+        if (d.severity == util::Diagnostic::Severity::warning) {
+            util::log::warning(d.format());
+        } else {
+            errors += (errors.empty() ? "" : "\n") + d.format();
+        }
+    }
+    if (!load.config) {
+        throw ConfigError(errors.empty() ? file.string() + ": invalid configuration" : errors);
+    }
+    return std::move(*load.config);
+}
+
+} // namespace ewsd::core

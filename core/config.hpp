@@ -1,0 +1,63 @@
+#pragma once
+// The one configuration file (default /etc/ewsd/ewsd.yaml). Loading collects
+// every problem with file:line:column; start-up code uses load_config_or_throw.
+
+#include "core/descriptors.hpp"
+#include "util/date.hpp"
+#include "util/diagnostic.hpp"
+#include "util/log.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ewsd::core {
+
+inline constexpr const char* default_config_path = "/etc/ewsd/ewsd.yaml";
+inline constexpr const char* default_database_path = "/var/lib/ewsd/ewsd.db";
+
+enum class FeedMode { snapshot, delta };
+
+struct FeedConfig {
+    std::string name;
+    std::string type; // "csv"
+    std::filesystem::path path;
+    FeedMode mode = FeedMode::snapshot;
+    // A file modified more recently than this is taken to be still being written.
+    std::chrono::seconds settle_time{5};
+    CodeMap category_map;
+    CodeMap subject_map;
+    CodeMap behavior_map;
+    CodeMap action_map;
+};
+
+struct Config {
+    std::filesystem::path source;
+    std::filesystem::path database = default_database_path;
+    std::string timezone;
+    util::Date school_year_start{};
+    util::log::Level log_level = util::log::Level::info;
+    std::vector<FeedConfig> feeds;
+};
+
+struct ConfigLoad {
+    std::optional<Config> config; // set when there are no errors
+    util::Diagnostics diagnostics;
+};
+
+ConfigLoad load_config(const std::filesystem::path& file);
+// `file` names the text in messages and anchors relative paths.
+ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file);
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws ConfigError carrying every error, one per line; warnings are logged.
+Config load_config_or_throw(const std::filesystem::path& file);
+
+} // namespace ewsd::core

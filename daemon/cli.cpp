@@ -1,0 +1,162 @@
+#include "daemon/cli.hpp"
+
+#include "core/config.hpp"
+#include "daemon/commands.hpp"
+#include "ewsd/version.hpp"
+#include "util/log.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace po = boost::program_options;
+
+namespace ewsd::daemon {
+
+namespace {
+
+struct Command {
+    std::string usage;
+    std::string summary;
+    std::function<void(po::options_description&)> add_options;
+    std::function<int(const po::variables_map&)> run;
+};
+
+std::string default_config() {
+    const char* env = std::getenv("EWSD_CONFIG");
+    return env != nullptr && *env != '\0' ? env : core::default_config_path;
+}
+
+void add_config_option(po::options_description& options) {
+    options.add_options()("config,c", po::value<std::string>()->default_value(default_config()),
+                          "configuration file (default: $EWSD_CONFIG or /etc/ewsd/ewsd.yaml)");
+}
+
+std::filesystem::path config_of(const po::variables_map& vm) {
+    return vm["config"].as<std::string>();
+}
+
+const std::vector<std::pair<std::string, Command>>& commands() {
+    static const std::vector<std::pair<std::string, Command>> table{
+        {"check",
+         {"ewsd check [--config PATH]",
+          "Validate the configuration; print every problem as file:line:column: message.",
+          add_config_option, [](const po::variables_map& vm) { return command_check(config_of(vm)); }}},
+        {"ingest",
+         {"ewsd ingest [--config PATH] [--feed NAME] [--force]",
+          "Load every feed once and print, per file, the rows read, new, updated, unchanged, "
+          "removed and quarantined.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("feed", po::value<std::string>()->default_value(""),
+                              "only this feed")("force", po::bool_switch(),
+                                                "load files even when identical to the last load");
+          },
+          [](const po::variables_map& vm) {
+              return command_ingest(config_of(vm), {vm["feed"].as<std::string>(),
+                                                    vm["force"].as<bool>()});
+          }}},
+        {"status",
+         {"ewsd status [--config PATH]",
+          "Summarise what the store holds and the latest load of every feed file.",
+          add_config_option, [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
+        {"feeds errors",
+         {"ewsd feeds errors [--config PATH] [--feed NAME] [--all]",
+          "List quarantined rows (file:line:column: reason) and rejected files of the latest "
+          "load of each file.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("feed", po::value<std::string>()->default_value(""),
+                              "only this feed")("all", po::bool_switch(),
+                                                "include earlier loads, not just the latest");
+          },
+          [](const po::variables_map& vm) {
+              return command_feeds_errors(config_of(vm), vm["feed"].as<std::string>(),
+                                          vm["all"].as<bool>());
+          }}},
+    };
+    return table;
+}
+
+void print_usage(std::ostream& out) {
+    out << "ewsd " << ewsd::version
+        << " - early-warning daemon for schools\n\n"
+           "Usage: ewsd [--version] [--help] COMMAND [OPTIONS]\n\nCommands:\n";
+    for (const auto& [name, command] : commands()) {
+        out << "  " << name << std::string(name.size() < 14 ? 14 - name.size() : 1, ' ')
+            << command.summary << "\n";
+    }
+    out << "\nRun 'ewsd COMMAND --help' for a command's options.\n";
+}
+
+int run_command(const std::string& name, const Command& command, std::vector<std::string> args) {
+    po::options_description options("Options");
+    command.add_options(options);
+    options.add_options()("help,h", "show this help");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(options).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "ewsd " << name << ": " << e.what() << "\nUsage: " << command.usage << "\n";
+        return 2;
+    }
+    if (vm.count("help") != 0) {
+        std::cout << "Usage: " << command.usage << "\n\n" << command.summary << "\n\n" << options;
+        return 0;
+    }
+    return command.run(vm);
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        print_usage(std::cerr);
+        return 2;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        std::cout << "ewsd " << ewsd::version << "\n";
+        return 0;
+    }
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        if (args.size() > 1 && args[0] == "help") {
+            args.erase(args.begin());
+            args.emplace_back("--help");
+        } else {
+            print_usage(std::cout);
+            return 0;
+        }
+    }
+    try {
+        // Longest match first, so "feeds errors" wins over a lone "feeds".
+        for (const auto& [name, command] : commands()) {
+            const auto space = name.find(' ');
+            if (space == std::string::npos) {
+                if (args[0] == name) {
+                    return run_command(name, command, {args.begin() + 1, args.end()});
+                }
+            } else if (args.size() >= 2 && args[0] == name.substr(0, space) &&
+                       args[1] == name.substr(space + 1)) {
+                return run_command(name, command, {args.begin() + 2, args.end()});
+            }
+        }
+        std::cerr << "ewsd: unknown command '" << args[0] << "'\n";
+        print_usage(std::cerr);
+        return 2;
+    } catch (const core::ConfigError& e) {
+        std::cerr << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "ewsd: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace ewsd::daemon

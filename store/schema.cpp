@@ -1,0 +1,170 @@
+// The schema, as a list of migrations. Never edit a migration that has been
+// released; add a new one.
+//
+// Every data table carries its provenance: feed_id (the feed that last wrote
+// the row), seen_load (the last file load that contained it; a snapshot load
+// removes its feed's rows it did not see), and created_seq/changed_seq (a
+// store-wide sequence number given to each row written, telling an insert, an
+// update and an unchanged row apart in one statement).
+//
+// Data tables are WITHOUT ROWID, keyed by student first, so one student's rows
+// sit together and a per-student, per-window read is one index range.
+#include "store/database.hpp"
+
+#include <array>
+
+namespace ewsd::store {
+
+namespace {
+
+constexpr std::array migrations{
+    // 1: the foundation
+    R"sql(
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE feeds (
+    feed_id INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE
+);
+
+-- One row per attempt to load a file (history); the latest per (feed, file)
+-- holds the content hash that lets an identical re-dropped file be skipped.
+CREATE TABLE file_loads (
+    load_id      INTEGER PRIMARY KEY,
+    feed_id      INTEGER NOT NULL REFERENCES feeds(feed_id),
+    file         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('loaded', 'rejected')),
+    sha256       TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    loaded_at    TEXT NOT NULL,
+    mode         TEXT NOT NULL,
+    rows_read    INTEGER NOT NULL DEFAULT 0,
+    rows_new     INTEGER NOT NULL DEFAULT 0,
+    rows_updated INTEGER NOT NULL DEFAULT 0,
+    rows_unchanged INTEGER NOT NULL DEFAULT 0,
+    rows_removed INTEGER NOT NULL DEFAULT 0,
+    rows_quarantined INTEGER NOT NULL DEFAULT 0,
+    error        TEXT
+);
+CREATE INDEX file_loads_by_file ON file_loads(feed_id, file, load_id);
+
+-- Per-feed, per-resource sync positions (Ed-Fi change versions and the like).
+CREATE TABLE feed_cursors (
+    feed_id  INTEGER NOT NULL REFERENCES feeds(feed_id),
+    resource TEXT NOT NULL,
+    cursor   TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (feed_id, resource)
+) WITHOUT ROWID;
+
+CREATE TABLE quarantine (
+    quarantine_id INTEGER PRIMARY KEY,
+    load_id  INTEGER NOT NULL REFERENCES file_loads(load_id) ON DELETE CASCADE,
+    line     INTEGER NOT NULL,
+    col      INTEGER NOT NULL,
+    reason   TEXT NOT NULL
+);
+CREATE INDEX quarantine_by_load ON quarantine(load_id);
+
+CREATE TABLE students (
+    student_id  TEXT PRIMARY KEY,
+    first_name  TEXT NOT NULL,
+    last_name   TEXT NOT NULL,
+    attributes  TEXT NOT NULL DEFAULT '{}',
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE enrollments (
+    student_id  TEXT NOT NULL,
+    school_id   TEXT NOT NULL,
+    entry_date  TEXT NOT NULL,
+    exit_date   TEXT,
+    grade_level INTEGER NOT NULL,
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (student_id, school_id, entry_date)
+) WITHOUT ROWID;
+CREATE INDEX enrollments_by_school ON enrollments(school_id, grade_level);
+
+CREATE TABLE attendance (
+    student_id  TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    school_id   TEXT NOT NULL,
+    duration    REAL NOT NULL,
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (student_id, date, category)
+) WITHOUT ROWID;
+
+CREATE TABLE grades (
+    student_id     TEXT NOT NULL,
+    section_id     TEXT NOT NULL,
+    grading_period TEXT NOT NULL,
+    school_id      TEXT NOT NULL,
+    course_code    TEXT NOT NULL,
+    course_title   TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    date           TEXT NOT NULL,
+    numeric_grade  REAL,
+    letter_grade   TEXT,
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (student_id, section_id, grading_period)
+) WITHOUT ROWID;
+CREATE INDEX grades_by_student_date ON grades(student_id, date);
+
+CREATE TABLE incidents (
+    incident_id TEXT NOT NULL,
+    student_id  TEXT NOT NULL,
+    school_id   TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    behavior    TEXT NOT NULL,
+    action      TEXT,
+    action_days REAL NOT NULL DEFAULT 0,
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, student_id)
+) WITHOUT ROWID;
+CREATE INDEX incidents_by_student_date ON incidents(student_id, date);
+
+CREATE TABLE calendar (
+    school_id     TEXT NOT NULL,
+    date          TEXT NOT NULL,
+    instructional INTEGER NOT NULL,
+    feed_id     INTEGER NOT NULL,
+    seen_load   INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (school_id, date)
+) WITHOUT ROWID;
+
+-- Students whose data changed since the evaluator last looked: written by
+-- each committed load, consumed by incremental re-evaluation.
+CREATE TABLE dirty_students (
+    student_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+)sql",
+};
+
+} // namespace
+
+const char* migration_sql(int index) { return migrations.at(static_cast<std::size_t>(index)); }
+int migration_count() { return static_cast<int>(migrations.size()); }
+
+} // namespace ewsd::store

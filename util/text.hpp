@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ewsd::util {
+
+std::string_view trim(std::string_view text);
+std::string to_lower_ascii(std::string_view text);
+bool iequals(std::string_view a, std::string_view b);
+
+// Where the first byte that is not valid UTF-8 sits, or npos when all of it is valid.
+std::size_t find_invalid_utf8(std::string_view text);
+
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, or empty when none is close enough to suggest.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+} // namespace ewsd::util
