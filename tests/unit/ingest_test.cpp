@@ -1,0 +1,365 @@
+// The CSV feed writing into a real SQLite file: idempotence, snapshot and
+// delta semantics, corrections, quarantine, rejection and pickup rules.
+#include "connectors/csv/csv_feed.hpp"
+#include "store/database.hpp"
+#include "store/queries.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+namespace ewsd {
+namespace {
+
+using connectors::LoadReport;
+using testing::TempDir;
+using testing::write_file;
+
+const std::string students_csv =
+    "student_id,school_id,grade_level,first_name,last_name,entry_date,exit_date,iep\n"
+    "S1,101,7,Ana,Garcia,2025-08-18,,true\n"
+    "S2,101,8,Bo,Li,2025-08-18,2025-10-31,false\n"
+    "S2,102,8,Bo,Li,2025-11-03,,false\n";
+
+const std::string attendance_csv = "student_id,school_id,date,category,duration\n"
+                                   "S1,101,2025-09-02,A,\n"
+                                   "S1,101,2025-09-03,EX,0.5\n"
+                                   "S2,101,2025-09-03,T,\n";
+
+class IngestTest : public ::testing::Test {
+protected:
+    IngestTest() : db(dir / "state/ewsd.db") {}
+
+    core::FeedConfig feed_config(const std::string& name = "sis",
+                                 core::FeedMode mode = core::FeedMode::snapshot) {
+        core::FeedConfig c;
+        c.name = name;
+        c.type = "csv";
+        c.path = dir / ("feeds-" + name);
+        c.mode = mode;
+        c.settle_time = std::chrono::seconds(0);
+        c.category_map.add("A", "Unexcused Absence");
+        c.category_map.add("EX", "Excused Absence");
+        c.category_map.add("T", "Tardy");
+        return c;
+    }
+
+    void drop(const core::FeedConfig& feed, const std::string& file, const std::string& content) {
+        write_file(feed.path / file, content);
+    }
+
+    std::vector<LoadReport> poll(const core::FeedConfig& feed, bool force = false) {
+        connectors::csv::CsvFeed csv(feed);
+        return csv.poll(db, {force});
+    }
+
+    LoadReport report_for(const std::vector<LoadReport>& reports, const std::string& file) {
+        for (const auto& r : reports) {
+            if (r.source == file) {
+                return r;
+            }
+        }
+        throw std::runtime_error("no report for " + file);
+    }
+
+    std::int64_t count(const std::string& sql) { return db.sql().execAndGet(sql).getInt64(); }
+
+    // Every data row, for before/after comparisons.
+    std::string dump() {
+        std::string out;
+        for (const char* table : {"students", "enrollments", "attendance", "grades", "incidents",
+                                  "calendar"}) {
+            SQLite::Statement q(db.sql(), std::string("SELECT * FROM ") + table + " ORDER BY 1, 2, 3");
+            while (q.executeStep()) {
+                out += table;
+                for (int i = 0; i < q.getColumnCount(); ++i) {
+                    // seen_load is the one column a reload of identical rows moves.
+                    if (std::string(q.getColumnName(i)) != "seen_load") {
+                        out += "|" + q.getColumn(i).getString();
+                    }
+                }
+                out += "\n";
+            }
+        }
+        return out;
+    }
+
+    TempDir dir;
+    store::Database db;
+};
+
+TEST_F(IngestTest, LoadsEveryKindWithCounts) {
+    const auto feed = feed_config();
+    drop(feed, "students.csv", students_csv);
+    drop(feed, "attendance.csv", attendance_csv);
+    drop(feed, "grades.csv",
+         "student_id,school_id,section_id,course_code,course_title,subject,grading_period,date,"
+         "numeric_grade,letter_grade\n"
+         "S1,101,101-M7-1,MATH-07,Mathematics 7,Mathematics,Six Weeks 1,2025-09-26,58.5,F\n"
+         "S1,101,101-E7-1,ENG-07,English 7,English Language and Literature,Six Weeks 1,"
+         "2025-09-26,,B\n");
+    drop(feed, "incidents.csv",
+         "incident_id,student_id,school_id,date,behavior,action,action_days\n"
+         "I1,S1,101,2025-10-01,School Code of Conduct,In School Suspension,2\n"
+         "I1,S2,101,2025-10-01,School Code of Conduct,,\n");
+    drop(feed, "calendar.csv",
+         "school_id,date,instructional\n101,2025-09-01,false\n101,2025-09-02,true\n");
+
+    const auto reports = poll(feed);
+    ASSERT_EQ(reports.size(), 5U);
+    // Calendar and students come first, so enrollments exist before events.
+    EXPECT_EQ(reports[0].source, "calendar.csv");
+    EXPECT_EQ(reports[1].source, "students.csv");
+    for (const auto& r : reports) {
+        EXPECT_EQ(r.status, LoadReport::Status::loaded) << r.source << ": " << r.message;
+        EXPECT_EQ(r.counts.read, r.counts.inserted) << r.source;
+        EXPECT_EQ(r.counts.quarantined, 0) << r.source;
+    }
+    EXPECT_EQ(report_for(reports, "students.csv").counts.inserted, 3);
+    EXPECT_EQ(count("SELECT count(*) FROM students"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM enrollments WHERE student_id = 'S2'"), 2);
+    EXPECT_EQ(db.sql().execAndGet("SELECT attributes FROM students WHERE student_id = 'S1'").getString(),
+              R"({"iep":"true"})");
+    EXPECT_EQ(db.sql()
+                  .execAndGet("SELECT category || ':' || duration FROM attendance "
+                              "WHERE student_id = 'S1' AND date = '2025-09-03'")
+                  .getString(),
+              "Excused Absence:0.5");
+    EXPECT_EQ(count("SELECT count(*) FROM grades WHERE numeric_grade IS NULL AND letter_grade = 'B'"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM incidents WHERE action IS NULL AND student_id = 'S2'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM calendar WHERE instructional = 1"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM dirty_students"), 2);
+}
+
+TEST_F(IngestTest, LoadingTheSameFilesAgainChangesNothing) {
+    const auto feed = feed_config();
+    drop(feed, "students.csv", students_csv);
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    const std::string before = dump();
+
+    // The content hash makes an identical file a no-op...
+    for (const auto& r : poll(feed)) {
+        EXPECT_EQ(r.status, LoadReport::Status::unchanged) << r.source;
+    }
+    // ...and even forced through, every row is unchanged.
+    const auto forced = poll(feed, true);
+    const auto attendance = report_for(forced, "attendance.csv");
+    EXPECT_EQ(attendance.status, LoadReport::Status::loaded);
+    EXPECT_EQ(attendance.counts.read, 3);
+    EXPECT_EQ(attendance.counts.unchanged, 3);
+    EXPECT_EQ(attendance.counts.inserted + attendance.counts.updated + attendance.counts.removed, 0);
+    EXPECT_EQ(report_for(forced, "students.csv").counts.unchanged, 3);
+
+    // No data row changed, not even its change sequence number.
+    EXPECT_EQ(dump(), before);
+}
+
+TEST_F(IngestTest, SnapshotRemovesRowsAbsentFromTheNewerFile) {
+    const auto feed = feed_config();
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    // The SIS corrected an absence away.
+    drop(feed, "attendance.csv",
+         "student_id,school_id,date,category,duration\nS1,101,2025-09-02,A,\nS2,101,2025-09-03,T,\n");
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.counts.removed, 1);
+    EXPECT_EQ(r.counts.unchanged, 2);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance WHERE date = '2025-09-03' AND student_id = 'S1'"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance"), 2);
+}
+
+TEST_F(IngestTest, SnapshotRemovesStudentsNoLongerOnTheRoster) {
+    const auto feed = feed_config();
+    drop(feed, "students.csv", students_csv);
+    poll(feed);
+    drop(feed, "students.csv",
+         "student_id,school_id,grade_level,first_name,last_name,entry_date,exit_date,iep\n"
+         "S1,101,7,Ana,Garcia,2025-08-18,,true\n");
+    const auto r = report_for(poll(feed), "students.csv");
+    EXPECT_EQ(r.counts.removed, 2);
+    EXPECT_EQ(count("SELECT count(*) FROM students"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM enrollments"), 1);
+}
+
+TEST_F(IngestTest, DeltaKeepsRowsAbsentFromTheNewerFile) {
+    const auto feed = feed_config("sis", core::FeedMode::delta);
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    drop(feed, "attendance.csv",
+         "student_id,school_id,date,category,duration\nS1,101,2025-09-10,A,\n");
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.counts.inserted, 1);
+    EXPECT_EQ(r.counts.removed, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance"), 4);
+}
+
+TEST_F(IngestTest, ALaterRowWithTheSameKeyIsACorrection) {
+    const auto feed = feed_config("sis", core::FeedMode::delta);
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    drop(feed, "attendance.csv",
+         "student_id,school_id,date,category,duration\nS1,101,2025-09-03,EX,1\n");
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.counts.updated, 1);
+    EXPECT_EQ(r.counts.inserted, 0);
+    EXPECT_DOUBLE_EQ(db.sql()
+                         .execAndGet("SELECT duration FROM attendance WHERE student_id = 'S1' AND "
+                                     "date = '2025-09-03'")
+                         .getDouble(),
+                     1.0);
+    // Within one file, the later of two rows with the same key wins.
+    drop(feed, "attendance.csv",
+         "student_id,school_id,date,category,duration\n"
+         "S1,101,2025-09-04,A,1\nS1,101,2025-09-04,A,0.5\n");
+    const auto again = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(again.counts.inserted, 1);
+    EXPECT_EQ(again.counts.updated, 1);
+    EXPECT_DOUBLE_EQ(db.sql()
+                         .execAndGet("SELECT duration FROM attendance WHERE student_id = 'S1' AND "
+                                     "date = '2025-09-04'")
+                         .getDouble(),
+                     0.5);
+}
+
+TEST_F(IngestTest, SnapshotOfOneFeedLeavesAnotherFeedsRows) {
+    const auto a = feed_config("school-a");
+    const auto b = feed_config("school-b");
+    drop(a, "attendance.csv", "student_id,school_id,date,category\nS1,101,2025-09-02,A\n");
+    drop(b, "attendance.csv", "student_id,school_id,date,category\nS9,201,2025-09-02,A\n");
+    poll(a);
+    poll(b);
+    drop(a, "attendance.csv", "student_id,school_id,date,category\nS1,101,2025-09-05,A\n");
+    const auto r = report_for(poll(a), "attendance.csv");
+    EXPECT_EQ(r.counts.removed, 1);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance WHERE student_id = 'S9'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance WHERE student_id = 'S1'"), 1);
+}
+
+TEST_F(IngestTest, BadRowsAreQuarantinedAndTheRestLoaded) {
+    const auto feed = feed_config();
+    drop(feed, "attendance.csv",
+         "student_id,school_id,date,category,duration\n"
+         "S1,101,2025-09-02,A,\n"
+         "S1,101,2025-02-30,A,\n"
+         "S1,101,2025-09-04,Sick,\n"
+         "S1,101,2025-09-05,A,2\n"
+         "S1,101,\"2025-09-06,A,\n");
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.status, LoadReport::Status::loaded);
+    EXPECT_EQ(r.counts.read, 5);
+    EXPECT_EQ(r.counts.inserted, 1);
+    EXPECT_EQ(r.counts.quarantined, 4);
+    const auto rows = store::quarantined_rows(db, "", false);
+    ASSERT_EQ(rows.size(), 4U);
+    EXPECT_EQ(rows[0].line, 3);
+    EXPECT_EQ(rows[0].column, 8);
+    EXPECT_EQ(rows[0].reason, "date '2025-02-30' is not a date as YYYY-MM-DD");
+    EXPECT_EQ(rows[1].line, 4);
+    EXPECT_EQ(rows[1].column, 19);
+    EXPECT_NE(rows[1].reason.find("unknown category 'Sick'"), std::string::npos);
+    EXPECT_EQ(rows[2].line, 5);
+    EXPECT_EQ(rows[2].column, 21);
+    EXPECT_EQ(rows[2].reason, "duration '2' is not a number from 0 to 1");
+    EXPECT_EQ(rows[3].line, 6);
+    EXPECT_EQ(rows[3].column, 8);
+    EXPECT_NE(rows[3].reason.find("unterminated quoted field"), std::string::npos);
+}
+
+TEST_F(IngestTest, AFileMissingARequiredColumnIsRejectedAndTheStoreUnchanged) {
+    const auto feed = feed_config();
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    const std::string before = dump();
+    drop(feed, "attendance.csv", "student_id,school_id,day,category\nS1,101,2025-09-02,A\n");
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.status, LoadReport::Status::rejected);
+    EXPECT_EQ(r.message, "missing required column date (the header has: student_id, school_id, day, "
+                         "category); the store is unchanged");
+    EXPECT_EQ(dump(), before);
+    const auto loads = store::latest_loads(db);
+    ASSERT_EQ(loads.size(), 1U);
+    EXPECT_EQ(loads[0].status, "rejected");
+    // The same bad file dropped again is not parsed again.
+    EXPECT_EQ(report_for(poll(feed), "attendance.csv").status, LoadReport::Status::unchanged);
+}
+
+TEST_F(IngestTest, ABinaryFileIsRejectedEvenAfterGoodRows) {
+    const auto feed = feed_config();
+    drop(feed, "attendance.csv", attendance_csv);
+    poll(feed);
+    const std::string before = dump();
+    std::string content = "student_id,school_id,date,category\n";
+    for (int i = 0; i < 1000; ++i) {
+        content += "S5,101,2025-09-02,A\n";
+    }
+    content += std::string("\x00\x01\x02garbage", 10);
+    drop(feed, "attendance.csv", content);
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.status, LoadReport::Status::rejected);
+    EXPECT_NE(r.message.find("not a CSV file"), std::string::npos);
+    EXPECT_EQ(dump(), before);
+}
+
+TEST_F(IngestTest, AnEmptyFileIsRejected) {
+    const auto feed = feed_config();
+    drop(feed, "calendar.csv", "");
+    const auto r = report_for(poll(feed), "calendar.csv");
+    EXPECT_EQ(r.status, LoadReport::Status::rejected);
+    EXPECT_NE(r.message.find("a header row is required"), std::string::npos);
+}
+
+TEST_F(IngestTest, AFileModifiedMomentsAgoWaits) {
+    auto feed = feed_config();
+    feed.settle_time = std::chrono::seconds(30);
+    std::filesystem::create_directories(feed.path);
+    std::ofstream(feed.path / "attendance.csv") << attendance_csv;
+    const auto r = report_for(poll(feed), "attendance.csv");
+    EXPECT_EQ(r.status, LoadReport::Status::waiting);
+    EXPECT_EQ(count("SELECT count(*) FROM attendance"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM file_loads"), 0);
+}
+
+TEST_F(IngestTest, AMissingFeedFolderFails) {
+    const auto feed = feed_config("nowhere");
+    const auto reports = poll(feed);
+    ASSERT_EQ(reports.size(), 1U);
+    EXPECT_EQ(reports[0].status, LoadReport::Status::failed);
+    EXPECT_NE(reports[0].message.find("does not exist"), std::string::npos);
+}
+
+TEST(DatabaseTest, IsCreatedPrivateAndMigrated) {
+    TempDir dir;
+    const auto path = dir / "state/sub/ewsd.db";
+    {
+        store::Database db(path);
+        EXPECT_EQ(db.user_version(), store::schema_version);
+        EXPECT_EQ(db.sql().execAndGet("PRAGMA journal_mode").getString(), "wal");
+    }
+    struct stat st {};
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+    // A looser mode is tightened on open.
+    chmod(path.c_str(), 0644);
+    { store::Database db(path); }
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+}
+
+TEST(DatabaseTest, RefusesASchemaNewerThanItKnows) {
+    TempDir dir;
+    const auto path = dir / "ewsd.db";
+    {
+        store::Database db(path);
+        db.sql().exec("PRAGMA user_version = 99");
+    }
+    EXPECT_THROW(store::Database db(path), std::runtime_error);
+}
+
+} // namespace
+} // namespace ewsd
