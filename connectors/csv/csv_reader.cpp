@@ -195,6 +195,9 @@ CsvReader::Status CsvReader::parse_record() {
             }
             m_data.append(m_buffer.data() + m_pos, run - m_pos);
             m_pos = run;
+            if (m_pos == m_end && peek() != eof) {
+                continue; // the block ended inside the field: go on in the next one
+            }
             c = get();
             if (c == ',') {
                 end_field(line, column, start);

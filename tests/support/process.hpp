@@ -78,7 +78,13 @@ public:
     }
 
     [[nodiscard]] bool running() const {
-        return m_pid > 0 && waitpid(m_pid, nullptr, WNOHANG | WNOWAIT) == 0;
+        if (m_pid <= 0) {
+            return false;
+        }
+        siginfo_t info{};
+        // WNOWAIT leaves an exited child waitable for wait().
+        return waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == 0;
     }
 
     void kill(int signal) { ::kill(m_pid, signal); }
