@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -23,6 +25,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 namespace ewsd::bench {
@@ -318,7 +322,8 @@ bool is_weekday(Date day) {
 class Calendar {
 public:
     explicit Calendar(Date first) {
-        for (Date day = first; std::ssize(m_school_days) < k_instructional_days; day += chr::days{1}) {
+        for (Date day = first; std::ssize(m_school_days) < k_instructional_days;
+             day += chr::days{1}) {
             const bool instructional = is_weekday(day) && !is_holiday(day);
             if (instructional) {
                 m_school_days.push_back(std::ssize(m_dates));
@@ -378,28 +383,28 @@ constexpr std::array<Course, 7> k_courses{{
 }};
 
 constexpr std::array<std::string_view, 48> k_first_names{
-    "Aaliyah", "Aiden",  "Amara",   "Andre",  "Ava",     "Benjamin", "Brianna", "Caleb",
-    "Camila",  "Carlos", "Chloe",   "Daniel", "Deja",    "Diego",    "Elena",   "Elijah",
-    "Emily",   "Ethan",  "Fatima",  "Gabriel", "Grace",  "Hannah",   "Hiroshi", "Isabella",
-    "Isaiah",  "Jada",   "Jamal",   "Jasmine", "Javier", "Kai",      "Layla",   "Liam",
-    "Lucas",   "Maya",   "Mateo",   "Mia",    "Noah",    "Nadia",    "Olivia",  "Omar",
-    "Priya",   "Quinn",  "Rosa",    "Samuel", "Sofia",   "Tyrone",   "Wei",     "Zoe"};
+    "Aaliyah", "Aiden",  "Amara",  "Andre",   "Ava",    "Benjamin", "Brianna", "Caleb",
+    "Camila",  "Carlos", "Chloe",  "Daniel",  "Deja",   "Diego",    "Elena",   "Elijah",
+    "Emily",   "Ethan",  "Fatima", "Gabriel", "Grace",  "Hannah",   "Hiroshi", "Isabella",
+    "Isaiah",  "Jada",   "Jamal",  "Jasmine", "Javier", "Kai",      "Layla",   "Liam",
+    "Lucas",   "Maya",   "Mateo",  "Mia",     "Noah",   "Nadia",    "Olivia",  "Omar",
+    "Priya",   "Quinn",  "Rosa",   "Samuel",  "Sofia",  "Tyrone",   "Wei",     "Zoe"};
 
 constexpr std::array<std::string_view, 48> k_last_names{
-    "Adams",   "Alvarez",  "Brown",    "Chen",      "Clark",    "D'Angelo", "Davis",   "De la Cruz",
-    "Diaz",    "Evans",    "Garcia",   "Green",     "Hall",     "Harris",   "Hernandez", "Jackson",
-    "Johnson", "Kim",      "Lee",      "Lewis",     "Lopez",    "Martin",   "Martinez", "Miller",
-    "Moore",   "Nguyen",   "O'Brien",  "O'Connor",  "Okafor",   "Patel",    "Perez",   "Ramirez",
-    "Robinson", "Rodriguez", "Scott",  "Singh",     "Smith",    "Taylor",   "Thomas",  "Thompson",
-    "Van Buren", "Walker", "White",    "Williams",  "Wilson",   "Wright",   "Young",   "Zhang"};
+    "Adams",      "Alvarez",  "Brown",   "Chen",    "Clark",    "D'Angelo",  "Davis",
+    "De la Cruz", "Diaz",     "Evans",   "Garcia",  "Green",    "Hall",      "Harris",
+    "Hernandez",  "Jackson",  "Johnson", "Kim",     "Lee",      "Lewis",     "Lopez",
+    "Martin",     "Martinez", "Miller",  "Moore",   "Nguyen",   "O'Brien",   "O'Connor",
+    "Okafor",     "Patel",    "Perez",   "Ramirez", "Robinson", "Rodriguez", "Scott",
+    "Singh",      "Smith",    "Taylor",  "Thomas",  "Thompson", "Van Buren", "Walker",
+    "White",      "Williams", "Wilson",  "Wright",  "Young",    "Zhang"};
 
 constexpr std::array<std::string_view, 4> k_behaviors{"State Offense", "School Code of Conduct",
                                                       "School Violation", "Other"};
 constexpr std::array<double, 4> k_behavior_weights{0.10, 0.55, 0.25, 0.10};
 
-constexpr std::array<std::string_view, 4> k_actions{"", "In School Suspension",
-                                                    "Out of School Suspension",
-                                                    "Removal from Classroom"};
+constexpr std::array<std::string_view, 4> k_actions{
+    "", "In School Suspension", "Out of School Suspension", "Removal from Classroom"};
 constexpr std::array<double, 4> k_action_weights{0.40, 0.30, 0.20, 0.10};
 constexpr std::array<double, 5> k_suspension_day_weights{0.40, 0.25, 0.20, 0.10, 0.05};
 
@@ -476,9 +481,13 @@ Options parse_options(int argc, char** argv) {
             std::fputs(k_usage.data(), stdout);
             std::exit(0);
         }
+        constexpr std::array<std::string_view, 5> with_value{"--students", "--seed", "--out",
+                                                             "--year-start", "--schools-per-1000"};
+        if (std::find(with_value.begin(), with_value.end(), arg) == with_value.end()) {
+            throw UsageError("unknown argument '" + std::string(arg) + "'");
+        }
         if (i + 1 >= argc) {
-            throw UsageError(arg.starts_with("--") ? std::string(arg) + ": missing value"
-                                                   : "unexpected argument '" + std::string(arg) + "'");
+            throw UsageError(std::string(arg) + ": missing value");
         }
         const std::string_view value = argv[++i];
         if (arg == "--students") {
@@ -496,10 +505,8 @@ Options parse_options(int argc, char** argv) {
                                  "'");
             }
             options.year_start = *date;
-        } else if (arg == "--schools-per-1000") {
-            options.schools_per_1000 = parse_positive(arg, value);
         } else {
-            throw UsageError("unknown option '" + std::string(arg) + "'");
+            options.schools_per_1000 = parse_positive(arg, value);
         }
     }
     if (!have_students || !have_seed || options.out.empty()) {
@@ -519,7 +526,7 @@ struct Level {
     int first_grade = 0;
     int first_school = 0; // index; the id is k_first_school_id + index
     int school_count = 0;
-    int sections = 0;     // sections of each course per grade at one school
+    int sections = 0; // sections of each course per grade at one school
 };
 
 struct District {
@@ -556,8 +563,8 @@ District make_district(const Options& options) {
 using DayMask = std::bitset<k_instructional_days>;
 
 struct Enrollment {
-    int school = 0;                            // index into the district's schools
-    int last_day = k_instructional_days - 1;   // last instructional day (index) here
+    int school = 0;                          // index into the district's schools
+    int last_day = k_instructional_days - 1; // last instructional day (index) here
     std::array<int, k_courses.size()> sections{};
 };
 
@@ -728,11 +735,11 @@ private:
         student.enrollment_count = 2;
     }
 
-    // A mixture: most students are absent now and then; about one in seven has a
+    // A mixture: most students are absent now and then; about one in eight has a
     // much higher rate. Together: mean near 6%, 12-15% chronically absent (>=10%).
     static double draw_absence_rate(Random& random) {
-        const double rate = random.chance(0.14) ? random.lognormal(0.16, 0.5)
-                                                : random.lognormal(0.032, 0.5);
+        const double rate =
+            random.chance(0.13) ? random.lognormal(0.17, 0.5) : random.lognormal(0.038, 0.42);
         return std::clamp(rate, 0.002, 0.6);
     }
 
@@ -839,8 +846,10 @@ private:
         buffer.append(course.title);
         buffer.push_back(' ');
         append_number(buffer, grade);
-        m_grades.text(course.subject).raw("Six Weeks ").buffer().push_back(
-            static_cast<char>('1' + period));
+        m_grades.text(course.subject)
+            .raw("Six Weeks ")
+            .buffer()
+            .push_back(static_cast<char>('1' + period));
         m_grades.raw(m_calendar.school_date(m_calendar.period_end(period))).empty();
         if (has_numeric) {
             append_number(buffer, static_cast<std::uint64_t>(tenths / 10));
@@ -922,7 +931,7 @@ private:
     void write_involvement(Random& random, std::string_view id, int school, int day) {
         const std::size_t behavior = random.pick(k_behavior_weights);
         const std::size_t action = random.pick(k_action_weights);
-        m_incidents.raw("I").buffer();
+        m_incidents.raw("I");
         append_number(m_incidents.buffer(), m_counts.incidents, 6);
         m_incidents.raw(id)
             .number(school_id(school))
@@ -954,7 +963,12 @@ private:
 
 int run(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
-    std::filesystem::create_directories(options.out);
+    std::error_code error;
+    std::filesystem::create_directories(options.out, error);
+    if (error) {
+        throw std::runtime_error(options.out.string() +
+                                 ": cannot create directory: " + error.message());
+    }
     const Calendar calendar(options.year_start);
     Generator generator(options, calendar);
     generator.run();
@@ -969,8 +983,7 @@ int main(int argc, char** argv) {
     try {
         return ewsd::bench::run(argc, argv);
     } catch (const ewsd::bench::UsageError& e) {
-        std::fprintf(stderr, "ewsd-gen-district: %s\n%s", e.what(),
-                     ewsd::bench::k_usage.data());
+        std::fprintf(stderr, "ewsd-gen-district: %s (see --help)\n", e.what());
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ewsd-gen-district: error: %s\n", e.what());
