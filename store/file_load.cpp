@@ -3,6 +3,7 @@
 #include "util/date.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <stdexcept>
 
@@ -13,46 +14,43 @@ namespace {
 // Provenance columns bound after each kind's own columns: feed_id, seen_load, seq.
 constexpr const char* students_sql = R"sql(
 INSERT INTO students (student_id, first_name, last_name, attributes,
-                      feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                      feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (student_id) DO UPDATE SET
     changed_seq = CASE WHEN first_name IS NOT excluded.first_name
                          OR last_name IS NOT excluded.last_name
                          OR attributes IS NOT excluded.attributes
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     first_name = excluded.first_name, last_name = excluded.last_name,
-    attributes = excluded.attributes, feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    attributes = excluded.attributes, feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 constexpr const char* enrollments_sql = R"sql(
 INSERT INTO enrollments (student_id, school_id, entry_date, exit_date, grade_level,
-                         feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                         feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 ON CONFLICT (student_id, school_id, entry_date) DO UPDATE SET
     changed_seq = CASE WHEN exit_date IS NOT excluded.exit_date
                          OR grade_level IS NOT excluded.grade_level
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     exit_date = excluded.exit_date, grade_level = excluded.grade_level,
-    feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 constexpr const char* attendance_sql = R"sql(
 INSERT INTO attendance (student_id, date, category, school_id, duration,
-                        feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                        feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 ON CONFLICT (student_id, date, category) DO UPDATE SET
     changed_seq = CASE WHEN school_id IS NOT excluded.school_id
                          OR duration IS NOT excluded.duration
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     school_id = excluded.school_id, duration = excluded.duration,
-    feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 constexpr const char* grades_sql = R"sql(
 INSERT INTO grades (student_id, section_id, grading_period, school_id, course_code, course_title,
                     subject, date, numeric_grade, letter_grade,
-                    feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+                    feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 ON CONFLICT (student_id, section_id, grading_period) DO UPDATE SET
     changed_seq = CASE WHEN school_id IS NOT excluded.school_id
                          OR course_code IS NOT excluded.course_code
@@ -61,38 +59,35 @@ ON CONFLICT (student_id, section_id, grading_period) DO UPDATE SET
                          OR date IS NOT excluded.date
                          OR numeric_grade IS NOT excluded.numeric_grade
                          OR letter_grade IS NOT excluded.letter_grade
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     school_id = excluded.school_id, course_code = excluded.course_code,
     course_title = excluded.course_title, subject = excluded.subject, date = excluded.date,
     numeric_grade = excluded.numeric_grade, letter_grade = excluded.letter_grade,
-    feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 constexpr const char* incidents_sql = R"sql(
 INSERT INTO incidents (incident_id, student_id, school_id, date, behavior, action, action_days,
-                       feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                       feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 ON CONFLICT (incident_id, student_id) DO UPDATE SET
     changed_seq = CASE WHEN school_id IS NOT excluded.school_id
                          OR date IS NOT excluded.date
                          OR behavior IS NOT excluded.behavior
                          OR action IS NOT excluded.action
                          OR action_days IS NOT excluded.action_days
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     school_id = excluded.school_id, date = excluded.date, behavior = excluded.behavior,
     action = excluded.action, action_days = excluded.action_days,
-    feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 constexpr const char* calendar_sql = R"sql(
-INSERT INTO calendar (school_id, date, instructional, feed_id, seen_load, created_seq, changed_seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+INSERT INTO calendar (school_id, date, instructional, feed_id, seen_load, changed_seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (school_id, date) DO UPDATE SET
     changed_seq = CASE WHEN instructional IS NOT excluded.instructional
-                       THEN excluded.changed_seq ELSE changed_seq END,
+                       THEN ewsd_changed(excluded.changed_seq) ELSE changed_seq END,
     instructional = excluded.instructional,
-    feed_id = excluded.feed_id, seen_load = excluded.seen_load
-RETURNING created_seq, changed_seq)sql";
+    feed_id = excluded.feed_id, seen_load = ewsd_existed(excluded.seen_load))sql";
 
 const char* table_of(RecordKind kind) {
     switch (kind) {
@@ -124,6 +119,19 @@ const char* upsert_sql(RecordKind kind) {
         return calendar_sql;
     }
     throw std::logic_error("unknown record kind");
+}
+
+// The upserts report what they did through these two functions, called from
+// their DO UPDATE clause: one statement per row, where RETURNING would build an
+// ephemeral table per row and cost more than the insert itself.
+void probe_existed(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    static_cast<FileLoad::UpsertProbe*>(sqlite3_user_data(ctx))->existed = true;
+    sqlite3_result_value(ctx, argv[0]);
+}
+
+void probe_changed(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    static_cast<FileLoad::UpsertProbe*>(sqlite3_user_data(ctx))->changed = true;
+    sqlite3_result_value(ctx, argv[0]);
 }
 
 std::string now_utc() {
@@ -192,6 +200,8 @@ FileLoad::FileLoad(Database& db, const std::string& feed, const std::string& fil
     insert_load(db.sql(), m_feed_id, file, "loaded", snapshot, {}, "");
     m_load_id = db.sql().getLastInsertRowid();
     m_seq = read_seq(db.sql());
+    db.sql().createFunction("ewsd_existed", 1, false, &m_probe, probe_existed);
+    db.sql().createFunction("ewsd_changed", 1, false, &m_probe, probe_changed);
     m_upsert = std::make_unique<SQLite::Statement>(db.sql(), upsert_sql(kind));
     if (kind == RecordKind::students) {
         m_upsert_student = std::make_unique<SQLite::Statement>(db.sql(), students_sql);
@@ -206,10 +216,19 @@ FileLoad::~FileLoad() {
     }
 }
 
-void FileLoad::rollback() {
+void FileLoad::release_statements() {
     m_upsert.reset();
     m_upsert_student.reset();
     m_quarantine.reset();
+    // The functions point at this object; nothing may call them once it is gone.
+    sqlite3_create_function_v2(m_db.sql().getHandle(), "ewsd_existed", 1, SQLITE_UTF8, nullptr,
+                               nullptr, nullptr, nullptr, nullptr);
+    sqlite3_create_function_v2(m_db.sql().getHandle(), "ewsd_changed", 1, SQLITE_UTF8, nullptr,
+                               nullptr, nullptr, nullptr, nullptr);
+}
+
+void FileLoad::rollback() {
+    release_statements();
     m_txn.reset(); // SQLite::Transaction rolls back when destroyed uncommitted
 }
 
@@ -219,17 +238,14 @@ void FileLoad::bind_provenance(SQLite::Statement& stmt, int first_index, std::in
     stmt.bind(first_index + 2, seq);
 }
 
-RowOutcome FileLoad::run_upsert(SQLite::Statement& stmt, std::int64_t seq) {
-    if (!stmt.executeStep()) {
-        throw std::runtime_error("upsert returned no row");
-    }
-    const std::int64_t created = stmt.getColumn(0).getInt64();
-    const std::int64_t changed = stmt.getColumn(1).getInt64();
+RowOutcome FileLoad::run_upsert(SQLite::Statement& stmt) {
+    m_probe = {};
+    stmt.exec();
     stmt.reset();
-    if (created == seq) {
+    if (!m_probe.existed) {
         return RowOutcome::inserted;
     }
-    return changed == seq ? RowOutcome::updated : RowOutcome::unchanged;
+    return m_probe.changed ? RowOutcome::updated : RowOutcome::unchanged;
 }
 
 RowOutcome FileLoad::count(RowOutcome outcome) {
@@ -257,7 +273,7 @@ RowOutcome FileLoad::put(const Enrollment& row) {
     student.bindNoCopy(3, row.last_name);
     student.bindNoCopy(4, attributes);
     bind_provenance(student, 5, student_seq);
-    const RowOutcome student_outcome = run_upsert(student, student_seq);
+    const RowOutcome student_outcome = run_upsert(student);
 
     SQLite::Statement& enrollment = *m_upsert;
     const std::int64_t seq = ++m_seq;
@@ -271,7 +287,7 @@ RowOutcome FileLoad::put(const Enrollment& row) {
     }
     enrollment.bind(5, row.grade_level);
     bind_provenance(enrollment, 6, seq);
-    RowOutcome outcome = run_upsert(enrollment, seq);
+    RowOutcome outcome = run_upsert(enrollment);
     if (outcome == RowOutcome::unchanged && student_outcome != RowOutcome::unchanged) {
         outcome = RowOutcome::updated;
     }
@@ -290,7 +306,7 @@ RowOutcome FileLoad::put(const AttendanceEvent& row) {
     stmt.bindNoCopy(4, row.school_id);
     stmt.bind(5, row.duration);
     bind_provenance(stmt, 6, seq);
-    const RowOutcome outcome = run_upsert(stmt, seq);
+    const RowOutcome outcome = run_upsert(stmt);
     if (outcome != RowOutcome::unchanged) {
         m_dirty_students.insert(row.student_id);
     }
@@ -319,7 +335,7 @@ RowOutcome FileLoad::put(const Grade& row) {
         stmt.bindNoCopy(10, row.letter_grade);
     }
     bind_provenance(stmt, 11, seq);
-    const RowOutcome outcome = run_upsert(stmt, seq);
+    const RowOutcome outcome = run_upsert(stmt);
     if (outcome != RowOutcome::unchanged) {
         m_dirty_students.insert(row.student_id);
     }
@@ -341,7 +357,7 @@ RowOutcome FileLoad::put(const Incident& row) {
     }
     stmt.bind(7, row.action_days);
     bind_provenance(stmt, 8, seq);
-    const RowOutcome outcome = run_upsert(stmt, seq);
+    const RowOutcome outcome = run_upsert(stmt);
     if (outcome != RowOutcome::unchanged) {
         m_dirty_students.insert(row.student_id);
     }
@@ -355,7 +371,7 @@ RowOutcome FileLoad::put(const CalendarDay& row) {
     stmt.bindNoCopy(2, row.date);
     stmt.bind(3, row.instructional ? 1 : 0);
     bind_provenance(stmt, 4, seq);
-    return count(run_upsert(stmt, seq));
+    return count(run_upsert(stmt));
 }
 
 void FileLoad::quarantine(int line, int column, const std::string& reason) {
@@ -430,9 +446,7 @@ WHERE load_id = ?)sql");
     load.bind(10, m_counts.quarantined);
     load.bind(11, m_load_id);
     load.exec();
-    m_upsert.reset();
-    m_upsert_student.reset();
-    m_quarantine.reset();
+    release_statements();
     m_txn->commit();
     m_txn.reset();
     return m_counts;

@@ -59,11 +59,18 @@ public:
     void rollback();
 
     [[nodiscard]] const LoadCounts& counts() const { return m_counts; }
+
+    // What the last upsert did; set by SQL functions its statement calls.
+    struct UpsertProbe {
+        bool existed = false;
+        bool changed = false;
+    };
     [[nodiscard]] std::int64_t load_id() const { return m_load_id; }
 
 private:
     SQLite::Statement& upsert();
-    RowOutcome run_upsert(SQLite::Statement& stmt, std::int64_t seq);
+    RowOutcome run_upsert(SQLite::Statement& stmt);
+    void release_statements();
     RowOutcome count(RowOutcome outcome);
     void remove_unseen();
     void bind_provenance(SQLite::Statement& stmt, int first_index, std::int64_t seq);
@@ -75,6 +82,7 @@ private:
     std::int64_t m_feed_id = 0;
     std::int64_t m_load_id = 0;
     std::int64_t m_seq = 0;
+    UpsertProbe m_probe;
     std::unique_ptr<SQLite::Statement> m_upsert;
     std::unique_ptr<SQLite::Statement> m_upsert_student;
     std::unique_ptr<SQLite::Statement> m_quarantine;

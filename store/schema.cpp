@@ -3,9 +3,8 @@
 //
 // Every data table carries its provenance: feed_id (the feed that last wrote
 // the row), seen_load (the last file load that contained it; a snapshot load
-// removes its feed's rows it did not see), and created_seq/changed_seq (a
-// store-wide sequence number given to each row written, telling an insert, an
-// update and an unchanged row apart in one statement).
+// removes its feed's rows it did not see), and changed_seq (a store-wide
+// sequence number, set when the row was inserted or its values last changed).
 //
 // Data tables are WITHOUT ROWID, keyed by student first, so one student's rows
 // sit together and a per-student, per-window read is one index range.
@@ -77,7 +76,6 @@ CREATE TABLE students (
     attributes  TEXT NOT NULL DEFAULT '{}',
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 
@@ -89,7 +87,6 @@ CREATE TABLE enrollments (
     grade_level INTEGER NOT NULL,
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     PRIMARY KEY (student_id, school_id, entry_date)
 ) WITHOUT ROWID;
@@ -103,7 +100,6 @@ CREATE TABLE attendance (
     duration    REAL NOT NULL,
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     PRIMARY KEY (student_id, date, category)
 ) WITHOUT ROWID;
@@ -121,7 +117,6 @@ CREATE TABLE grades (
     letter_grade   TEXT,
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     PRIMARY KEY (student_id, section_id, grading_period)
 ) WITHOUT ROWID;
@@ -137,7 +132,6 @@ CREATE TABLE incidents (
     action_days REAL NOT NULL DEFAULT 0,
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     PRIMARY KEY (incident_id, student_id)
 ) WITHOUT ROWID;
@@ -149,7 +143,6 @@ CREATE TABLE calendar (
     instructional INTEGER NOT NULL,
     feed_id     INTEGER NOT NULL,
     seen_load   INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     PRIMARY KEY (school_id, date)
 ) WITHOUT ROWID;
