@@ -14,9 +14,9 @@ namespace {
 
 const std::vector<std::string> top_level_keys{"database", "timezone", "school_year_start",
                                               "log_level", "feeds"};
-const std::vector<std::string> feed_keys{"name",         "type",         "path",
-                                         "mode",         "settle_seconds", "category_map",
-                                         "subject_map",  "behavior_map", "action_map"};
+const std::vector<std::string> feed_keys{"name",        "type",           "path",
+                                         "mode",        "settle_seconds", "category_map",
+                                         "subject_map", "behavior_map",   "action_map"};
 
 bool valid_feed_name(const std::string& name) {
     return !name.empty() && name.size() <= 64 &&
@@ -31,7 +31,8 @@ bool timezone_exists(const std::string& name) {
         return false;
     }
     std::error_code ec;
-    return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / name, ec);
+    return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / name,
+                                            ec);
 }
 
 void read_code_map(YamlReader& reader, const YAML::Node& node, const Vocabulary& vocabulary,
@@ -72,8 +73,9 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
             if (valid_feed_name(*name)) {
                 feed.name = *name;
             } else {
-                reader.error(node["name"], "feed name '" + *name +
-                                               "' must be 1-64 characters of a-z, 0-9, '-' and '_'");
+                reader.error(node["name"],
+                             "feed name '" + *name +
+                                 "' must be 1-64 characters of a-z, 0-9, '-' and '_'");
                 ok = false;
             }
         }
@@ -167,8 +169,8 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
         }
     }
     if (doc["log_level"]) {
-        if (auto level = reader.one_of(doc["log_level"],
-                                       {"debug", "info", "notice", "warning", "error"})) {
+        if (auto level =
+                reader.one_of(doc["log_level"], {"debug", "info", "notice", "warning", "error"})) {
             config.log_level = *util::log::parse_level(*level);
         }
     }

@@ -54,8 +54,8 @@ const Vocabulary& attendance_categories() {
 
 const Vocabulary& behaviors() {
     static const Vocabulary v(
-        "BehaviorDescriptor", {"State Offense", "School Code of Conduct", "School Violation", "Other"},
-        true);
+        "BehaviorDescriptor",
+        {"State Offense", "School Code of Conduct", "School Violation", "Other"}, true);
     return v;
 }
 
@@ -69,16 +69,29 @@ const Vocabulary& discipline_actions() {
 }
 
 const Vocabulary& academic_subjects() {
-    static const Vocabulary v(
-        "AcademicSubjectDescriptor",
-        {"English Language and Literature", "English Language Arts", "Reading", "Writing",
-         "Mathematics", "Science", "Life and Physical Sciences", "Social Sciences",
-         "Social Sciences and History", "Social Studies", "Fine and Performing Arts",
-         "Foreign Language and Literature", "Physical, Health, and Safety Education",
-         "Career and Technical Education", "Computer and Information Sciences",
-         "Religious Education and Theology", "Military Science", "Composite", "Critical Reading",
-         "Economics", "Other"},
-        false);
+    static const Vocabulary v("AcademicSubjectDescriptor",
+                              {"English Language and Literature",
+                               "English Language Arts",
+                               "Reading",
+                               "Writing",
+                               "Mathematics",
+                               "Science",
+                               "Life and Physical Sciences",
+                               "Social Sciences",
+                               "Social Sciences and History",
+                               "Social Studies",
+                               "Fine and Performing Arts",
+                               "Foreign Language and Literature",
+                               "Physical, Health, and Safety Education",
+                               "Career and Technical Education",
+                               "Computer and Information Sciences",
+                               "Religious Education and Theology",
+                               "Military Science",
+                               "Composite",
+                               "Critical Reading",
+                               "Economics",
+                               "Other"},
+                              false);
     return v;
 }
 

@@ -15,8 +15,12 @@ namespace ewsd::core {
 
 namespace {
 
-int line_of(const YAML::Mark& mark) { return mark.is_null() ? 0 : mark.line + 1; }
-int column_of(const YAML::Mark& mark) { return mark.is_null() ? 0 : mark.column + 1; }
+int line_of(const YAML::Mark& mark) {
+    return mark.is_null() ? 0 : mark.line + 1;
+}
+int column_of(const YAML::Mark& mark) {
+    return mark.is_null() ? 0 : mark.column + 1;
+}
 
 std::string describe(const YAML::Node& node) {
     switch (node.Type()) {
@@ -34,15 +38,15 @@ std::string describe(const YAML::Node& node) {
 } // namespace
 
 YamlReader::YamlReader(std::string file, util::Diagnostics& diagnostics)
-    : m_file(std::move(file)), m_base_dir(std::filesystem::absolute(std::filesystem::path(m_file)).parent_path()),
+    : m_file(std::move(file)),
+      m_base_dir(std::filesystem::absolute(std::filesystem::path(m_file)).parent_path()),
       m_diagnostics(diagnostics) {}
 
 std::optional<YAML::Node> YamlReader::parse(const std::string& text) {
     try {
         return YAML::Load(text);
     } catch (const YAML::Exception& e) {
-        m_diagnostics.error(m_file, line_of(e.mark), column_of(e.mark),
-                            "invalid YAML: " + e.msg);
+        m_diagnostics.error(m_file, line_of(e.mark), column_of(e.mark), "invalid YAML: " + e.msg);
         return std::nullopt;
     }
 }
@@ -115,10 +119,11 @@ std::optional<std::string> YamlReader::expand_env(const YAML::Node& node, const 
             return std::nullopt;
         }
         const std::string name = text.substr(i + 2, close - i - 2);
-        const bool valid = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) != 0 ||
-                                             name[0] == '_') &&
-                           name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                  "0123456789_") == std::string::npos;
+        const bool valid =
+            !name.empty() &&
+            (std::isalpha(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_') &&
+            name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789_") == std::string::npos;
         if (!valid) {
             error(node, "'${" + name + "}' is not a valid environment variable name");
             return std::nullopt;
@@ -150,8 +155,8 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node) {
         }
         std::ifstream in(*file, std::ios::binary);
         if (!in) {
-            error(file_node, "cannot read secret file '" + file->string() +
-                                 "': " + std::strerror(errno));
+            error(file_node,
+                  "cannot read secret file '" + file->string() + "': " + std::strerror(errno));
             return std::nullopt;
         }
         std::ostringstream content;

@@ -6,12 +6,11 @@
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+#include <yaml-cpp/yaml.h>
 
 namespace ewsd::core {
 
@@ -37,7 +36,8 @@ public:
     std::optional<util::Date> date(const YAML::Node& node);
     std::optional<long long> integer(const YAML::Node& node, long long min, long long max);
     std::optional<bool> boolean(const YAML::Node& node);
-    std::optional<std::string> one_of(const YAML::Node& node, const std::vector<std::string>& values);
+    std::optional<std::string> one_of(const YAML::Node& node,
+                                      const std::vector<std::string>& values);
     // A path; relative paths resolve against the folder of the file being read.
     std::optional<std::filesystem::path> path(const YAML::Node& node);
 

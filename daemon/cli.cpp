@@ -6,7 +6,6 @@
 #include "util/log.hpp"
 
 #include <boost/program_options.hpp>
-
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -46,7 +45,8 @@ const std::vector<std::pair<std::string, Command>>& commands() {
         {"check",
          {"ewsd check [--config PATH]",
           "Validate the configuration; print every problem as file:line:column: message.",
-          add_config_option, [](const po::variables_map& vm) { return command_check(config_of(vm)); }}},
+          add_config_option,
+          [](const po::variables_map& vm) { return command_check(config_of(vm)); }}},
         {"ingest",
          {"ewsd ingest [--config PATH] [--feed NAME] [--force]",
           "Load every feed once and print, per file, the rows read, new, updated, unchanged, "
@@ -58,13 +58,14 @@ const std::vector<std::pair<std::string, Command>>& commands() {
                                                 "load files even when identical to the last load");
           },
           [](const po::variables_map& vm) {
-              return command_ingest(config_of(vm), {vm["feed"].as<std::string>(),
-                                                    vm["force"].as<bool>()});
+              return command_ingest(config_of(vm),
+                                    {vm["feed"].as<std::string>(), vm["force"].as<bool>()});
           }}},
         {"status",
          {"ewsd status [--config PATH]",
           "Summarise what the store holds and the latest load of every feed file.",
-          add_config_option, [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
+          add_config_option,
+          [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
         {"feeds errors",
          {"ewsd feeds errors [--config PATH] [--feed NAME] [--all]",
           "List quarantined rows (file:line:column: reason) and rejected files of the latest "

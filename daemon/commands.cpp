@@ -31,8 +31,8 @@ int command_check(const std::filesystem::path& config) {
     }
     if (result.config) {
         std::cout << config.string() << ": valid (" << result.config->feeds.size() << " feed"
-                  << (result.config->feeds.size() == 1 ? "" : "s") << ", " << warnings
-                  << " warning" << (warnings == 1 ? "" : "s") << ")\n";
+                  << (result.config->feeds.size() == 1 ? "" : "s") << ", " << warnings << " warning"
+                  << (warnings == 1 ? "" : "s") << ")\n";
         return 0;
     }
     std::cout << config.string() << ": invalid (" << errors << " error" << (errors == 1 ? "" : "s")
@@ -55,8 +55,8 @@ int command_ingest(const std::filesystem::path& config_path, const IngestOptions
         reports.insert(reports.end(), feed_reports.begin(), feed_reports.end());
     }
     if (!found) {
-        std::cerr << "ewsd ingest: no feed named '" << options.feed << "' in " << config_path.string()
-                  << "\n";
+        std::cerr << "ewsd ingest: no feed named '" << options.feed << "' in "
+                  << config_path.string() << "\n";
         return 2;
     }
     std::printf("%-16s %-16s %9s %9s %9s %9s %9s %11s  %s\n", "feed", "file", "read", "new",
@@ -85,7 +85,8 @@ int command_status(const std::filesystem::path& config_path) {
     const core::Config config = load(config_path);
     store::Database db(config.database);
     const store::StoreStats s = store::store_stats(db);
-    std::printf("database:    %s (schema version %d)\n", config.database.c_str(), db.user_version());
+    std::printf("database:    %s (schema version %d)\n", config.database.c_str(),
+                db.user_version());
     std::printf("students:    %lld (%lld enrollments in %lld schools)\n",
                 static_cast<long long>(s.students), static_cast<long long>(s.enrollments),
                 static_cast<long long>(s.schools));
@@ -98,7 +99,8 @@ int command_status(const std::filesystem::path& config_path) {
                 static_cast<long long>(s.incidents), static_cast<long long>(s.incident_rows),
                 static_cast<long long>(s.suspensions));
     std::printf("calendar:    %lld days (%lld instructional)\n",
-                static_cast<long long>(s.calendar_days), static_cast<long long>(s.instructional_days));
+                static_cast<long long>(s.calendar_days),
+                static_cast<long long>(s.instructional_days));
     std::printf("quarantined: %lld rows in the latest loads%s\n",
                 static_cast<long long>(s.quarantined),
                 s.quarantined > 0 ? " (ewsd feeds errors lists them)" : "");
@@ -139,8 +141,8 @@ int command_feeds_errors(const std::filesystem::path& config_path, const std::st
         }
     }
     for (const auto& q : store::quarantined_rows(db, feed, all)) {
-        std::cout << file_path(q.feed, q.file) << ":" << q.line << ":" << q.column << ": " << q.reason
-                  << "\n";
+        std::cout << file_path(q.feed, q.file) << ":" << q.line << ":" << q.column << ": "
+                  << q.reason << "\n";
         ++problems;
     }
     if (problems == 0) {

@@ -3,14 +3,13 @@
 #include "util/log.hpp"
 
 #include <SQLiteCpp/Transaction.h>
-#include <sqlite3.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ewsd::store {
 
@@ -57,7 +56,8 @@ Database::Database(const std::filesystem::path& path) : m_path(path) {
     configure_sqlite();
     create_private_file(path);
     try {
-        m_db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+        m_db = std::make_unique<SQLite::Database>(path.string(),
+                                                  SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
         m_db->setBusyTimeout(10000);
         m_db->exec("PRAGMA journal_mode=WAL");
         // NORMAL is durable against a crash of the process; after a power loss
@@ -74,7 +74,9 @@ Database::Database(const std::filesystem::path& path) : m_path(path) {
     }
 }
 
-int Database::user_version() { return m_db->execAndGet("PRAGMA user_version").getInt(); }
+int Database::user_version() {
+    return m_db->execAndGet("PRAGMA user_version").getInt();
+}
 
 void Database::migrate() {
     const int current = user_version();

@@ -3,7 +3,6 @@
 // versioned by PRAGMA user_version and brought up to date on open.
 
 #include <SQLiteCpp/Database.h>
-
 #include <filesystem>
 #include <memory>
 

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
-
 #include <stdexcept>
 
 namespace ewsd::store {
@@ -192,8 +191,8 @@ std::int64_t feed_id(Database& db, const std::string& feed) {
     return q.getColumn(0).getInt64();
 }
 
-FileLoad::FileLoad(Database& db, const std::string& feed, const std::string& file,
-                   RecordKind kind, bool snapshot)
+FileLoad::FileLoad(Database& db, const std::string& feed, const std::string& file, RecordKind kind,
+                   bool snapshot)
     : m_db(db), m_kind(kind), m_snapshot(snapshot) {
     m_txn.emplace(db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
     m_feed_id = feed_id(db, feed);
@@ -425,9 +424,8 @@ LoadCounts FileLoad::commit(const FileFingerprint& fingerprint) {
         dirty.exec();
         dirty.reset();
     }
-    SQLite::Statement seq(m_db.sql(),
-                          "INSERT INTO meta (key, value) VALUES ('seq', ?) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    SQLite::Statement seq(m_db.sql(), "INSERT INTO meta (key, value) VALUES ('seq', ?) "
+                                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     seq.bind(1, std::to_string(m_seq));
     seq.exec();
     SQLite::Statement load(m_db.sql(), R"sql(

@@ -7,7 +7,6 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -6,7 +6,9 @@ namespace ewsd::store {
 
 namespace {
 
-std::int64_t count(Database& db, const char* sql) { return db.sql().execAndGet(sql).getInt64(); }
+std::int64_t count(Database& db, const char* sql) {
+    return db.sql().execAndGet(sql).getInt64();
+}
 
 constexpr const char* latest_load_ids = R"sql(
 SELECT max(load_id) FROM file_loads GROUP BY feed_id, file)sql";
@@ -30,10 +32,11 @@ StoreStats store_stats(Database& db) {
                               "('In School Suspension', 'Out of School Suspension')");
     s.calendar_days = count(db, "SELECT count(*) FROM calendar");
     s.instructional_days = count(db, "SELECT count(*) FROM calendar WHERE instructional = 1");
-    s.quarantined = db.sql()
-                        .execAndGet(std::string("SELECT count(*) FROM quarantine WHERE load_id IN (") +
-                                    latest_load_ids + ")")
-                        .getInt64();
+    s.quarantined =
+        db.sql()
+            .execAndGet(std::string("SELECT count(*) FROM quarantine WHERE load_id IN (") +
+                        latest_load_ids + ")")
+            .getInt64();
     s.dirty_students = count(db, "SELECT count(*) FROM dirty_students");
     return s;
 }
@@ -42,7 +45,8 @@ std::vector<FileStatus> latest_loads(Database& db) {
     SQLite::Statement q(db.sql(), std::string(R"sql(
 SELECT f.name, l.file, l.status, l.loaded_at, l.rows_read, l.rows_quarantined, coalesce(l.error, '')
 FROM file_loads l JOIN feeds f USING (feed_id)
-WHERE l.load_id IN ()sql") + latest_load_ids + ") ORDER BY f.name, l.file");
+WHERE l.load_id IN ()sql") + latest_load_ids +
+                                      ") ORDER BY f.name, l.file");
     std::vector<FileStatus> out;
     while (q.executeStep()) {
         out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),

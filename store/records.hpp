@@ -17,7 +17,7 @@ struct Enrollment {
     std::string first_name;
     std::string last_name;
     std::string entry_date;
-    std::string exit_date; // empty: still enrolled
+    std::string exit_date;                         // empty: still enrolled
     std::map<std::string, std::string> attributes; // extra columns, for rules
 };
 

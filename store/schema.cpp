@@ -157,7 +157,11 @@ CREATE TABLE dirty_students (
 
 } // namespace
 
-const char* migration_sql(int index) { return migrations.at(static_cast<std::size_t>(index)); }
-int migration_count() { return static_cast<int>(migrations.size()); }
+const char* migration_sql(int index) {
+    return migrations.at(static_cast<std::size_t>(index));
+}
+int migration_count() {
+    return static_cast<int>(migrations.size());
+}
 
 } // namespace ewsd::store

@@ -62,9 +62,8 @@ std::string format_timestamp_utc(std::chrono::system_clock::time_point when) {
     const auto day = std::chrono::floor<std::chrono::days>(seconds);
     const std::chrono::hh_mm_ss time{seconds - day};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ",
-                  format_iso_date(Date{day}).c_str(), static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
+    std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", format_iso_date(Date{day}).c_str(),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
                   static_cast<int>(time.seconds().count()));
     return buf;
 }

@@ -21,7 +21,8 @@ std::string Diagnostic::format() const {
 }
 
 void Diagnostics::error(std::string file, int line, int column, std::string message) {
-    m_items.push_back({Diagnostic::Severity::error, std::move(file), line, column, std::move(message)});
+    m_items.push_back(
+        {Diagnostic::Severity::error, std::move(file), line, column, std::move(message)});
 }
 
 void Diagnostics::warning(std::string file, int line, int column, std::string message) {

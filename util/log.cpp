@@ -1,10 +1,9 @@
 #include "util/log.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <unistd.h>
 
 namespace ewsd::util::log {
 
@@ -40,9 +39,15 @@ std::optional<Level> parse_level(std::string_view name) {
     return std::nullopt;
 }
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
-bool enabled(Level level) { return static_cast<int>(level) <= static_cast<int>(g_level.load()); }
+void set_level(Level level) {
+    g_level = level;
+}
+Level level() {
+    return g_level;
+}
+bool enabled(Level level) {
+    return static_cast<int>(level) <= static_cast<int>(g_level.load());
+}
 
 void write(Level level, std::string_view message) {
     if (!enabled(level)) {

@@ -1,10 +1,9 @@
 #include "util/sha256.hpp"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <openssl/evp.h>
 #include <stdexcept>
 
 namespace ewsd::util {
@@ -20,7 +19,9 @@ Sha256::Sha256() : m_state(std::make_unique<State>()) {
     }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_state->ctx); }
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(m_state->ctx);
+}
 
 void Sha256::update(std::string_view bytes) {
     EVP_DigestUpdate(m_state->ctx, bytes.data(), bytes.size());

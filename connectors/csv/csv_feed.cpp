@@ -6,13 +6,12 @@
 #include "util/sha256.hpp"
 
 #include <SQLiteCpp/Exception.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ewsd::connectors::csv {
 
@@ -57,7 +56,10 @@ std::vector<LoadReport> CsvFeed::poll(store::Database& db, const PollOptions& op
     std::vector<LoadReport> reports;
     std::error_code ec;
     if (!std::filesystem::is_directory(m_config.path, ec)) {
-        LoadReport report{m_config.name, m_config.path.string(), LoadReport::Status::failed, {},
+        LoadReport report{m_config.name,
+                          m_config.path.string(),
+                          LoadReport::Status::failed,
+                          {},
                           "feed folder " + m_config.path.string() + " does not exist"};
         util::log::error("feed " + m_config.name + ": " + report.message);
         reports.push_back(std::move(report));
@@ -90,18 +92,20 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat before {};
     if (fd.get() < 0 || ::fstat(fd.get(), &before) != 0) {
-        return fail(LoadReport::Status::failed, std::string("cannot open: ") + std::strerror(errno));
+        return fail(LoadReport::Status::failed,
+                    std::string("cannot open: ") + std::strerror(errno));
     }
     if (!S_ISREG(before.st_mode)) {
         return fail(LoadReport::Status::rejected, "not a regular file");
     }
     // A file modified moments ago may still be being written by the SIS.
-    const auto age = std::chrono::system_clock::now() -
-                     std::chrono::system_clock::time_point(std::chrono::nanoseconds(mtime_ns(before)));
+    const auto age =
+        std::chrono::system_clock::now() -
+        std::chrono::system_clock::time_point(std::chrono::nanoseconds(mtime_ns(before)));
     if (age < m_config.settle_time) {
-        return fail(LoadReport::Status::waiting,
-                    "modified less than " + std::to_string(m_config.settle_time.count()) +
-                        "s ago; waiting for the writer to finish");
+        return fail(LoadReport::Status::waiting, "modified less than " +
+                                                     std::to_string(m_config.settle_time.count()) +
+                                                     "s ago; waiting for the writer to finish");
     }
 
     store::FileFingerprint fingerprint;
@@ -193,8 +197,8 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
         util::log::warning(where + ": " + std::to_string(c.quarantined - max_logged_rows) +
                            " more rows quarantined (see `ewsd feeds errors`)");
     }
-    util::log::info(where + ": loaded " + std::to_string(c.read) + " rows: " +
-                    std::to_string(c.inserted) + " new, " + std::to_string(c.updated) +
+    util::log::info(where + ": loaded " + std::to_string(c.read) +
+                    " rows: " + std::to_string(c.inserted) + " new, " + std::to_string(c.updated) +
                     " updated, " + std::to_string(c.unchanged) + " unchanged, " +
                     std::to_string(c.removed) + " removed, " + std::to_string(c.quarantined) +
                     " quarantined");

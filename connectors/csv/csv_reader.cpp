@@ -1,11 +1,10 @@
 #include "connectors/csv/csv_reader.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace ewsd::connectors::csv {
 
@@ -119,7 +118,8 @@ CsvReader::Status CsvReader::next() {
         }
         m_fields.clear();
         for (const auto& p : m_positions) {
-            m_fields.push_back({std::string_view(m_data).substr(p.start, p.length), p.line, p.column});
+            m_fields.push_back(
+                {std::string_view(m_data).substr(p.start, p.length), p.line, p.column});
         }
         return Status::record;
     }

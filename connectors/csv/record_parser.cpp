@@ -74,8 +74,8 @@ public:
                             : std::nullopt;
         }
         if (!util::parse_iso_date(v)) {
-            return bad(column, std::string(name) + " '" + std::string(v) +
-                                   "' is not a date as YYYY-MM-DD");
+            return bad(column,
+                       std::string(name) + " '" + std::string(v) + "' is not a date as YYYY-MM-DD");
         }
         out.assign(v);
         return std::nullopt;
@@ -83,8 +83,8 @@ public:
 
     // A number in [min, max]; `echo` false keeps the value out of the message
     // (grades are student data).
-    std::optional<BadField> number(int column, const char* name, double min, double max,
-                                   bool echo, std::optional<double>& out) const {
+    std::optional<BadField> number(int column, const char* name, double min, double max, bool echo,
+                                   std::optional<double>& out) const {
         const std::string_view v = raw(column);
         out.reset();
         if (v.empty()) {
@@ -175,7 +175,9 @@ std::optional<bool> parse_bool(std::string_view text) {
 
 } // namespace
 
-std::string file_name(RecordKind kind) { return std::string(store::to_string(kind)) + ".csv"; }
+std::string file_name(RecordKind kind) {
+    return std::string(store::to_string(kind)) + ".csv";
+}
 
 RecordParser::RecordParser(RecordKind kind, const core::FeedConfig& feed)
     : m_kind(kind), m_feed(feed) {}
@@ -189,15 +191,14 @@ const std::vector<RecordParser::Column>& RecordParser::columns() const {
                                                 {"date", true},
                                                 {"category", true},
                                                 {"duration", false}};
-    static const std::vector<Column> grades{
-        {"student_id", true},  {"school_id", true},      {"section_id", true},
-        {"course_code", true}, {"course_title", true},   {"subject", true},
-        {"grading_period", true}, {"date", true},        {"numeric_grade", true},
-        {"letter_grade", true}};
-    static const std::vector<Column> incidents{{"incident_id", true}, {"student_id", true},
-                                               {"school_id", true},   {"date", true},
-                                               {"behavior", true},    {"action", false},
-                                               {"action_days", false}};
+    static const std::vector<Column> grades{{"student_id", true},     {"school_id", true},
+                                            {"section_id", true},     {"course_code", true},
+                                            {"course_title", true},   {"subject", true},
+                                            {"grading_period", true}, {"date", true},
+                                            {"numeric_grade", true},  {"letter_grade", true}};
+    static const std::vector<Column> incidents{
+        {"incident_id", true}, {"student_id", true}, {"school_id", true},   {"date", true},
+        {"behavior", true},    {"action", false},    {"action_days", false}};
     static const std::vector<Column> calendar{
         {"school_id", true}, {"date", true}, {"instructional", true}};
     switch (m_kind) {
@@ -258,8 +259,9 @@ std::optional<std::string> RecordParser::read_header(const std::vector<Field>& h
         if (found.size() > 200) {
             found = found.substr(0, 200) + "...";
         }
-        return "missing required column" + std::string(missing.find(',') == std::string::npos ? "" : "s") +
-               " " + missing + " (the header has: " + found + ")";
+        return "missing required column" +
+               std::string(missing.find(',') == std::string::npos ? "" : "s") + " " + missing +
+               " (the header has: " + found + ")";
     }
     return std::nullopt;
 }
@@ -269,8 +271,8 @@ std::optional<BadField> RecordParser::parse(const std::vector<Field>& fields, Re
     if (fields.size() != m_width) {
         const Field& where = fields.size() > m_width ? fields[m_width] : fields.back();
         return BadField{where.line, where.column,
-                        "the row has " + std::to_string(fields.size()) + " fields but the header has " +
-                            std::to_string(m_width)};
+                        "the row has " + std::to_string(fields.size()) +
+                            " fields but the header has " + std::to_string(m_width)};
     }
     for (const Field& f : fields) {
         const std::size_t bad = util::find_invalid_utf8(f.value);
@@ -296,8 +298,8 @@ std::optional<BadField> RecordParser::parse(const std::vector<Field>& fields, Re
         EWSD_CHECK(v.date(col::s_entry, "entry_date", true, r.entry_date));
         EWSD_CHECK(v.date(col::s_exit, "exit_date", false, r.exit_date));
         if (!r.exit_date.empty() && r.exit_date < r.entry_date) {
-            return v.bad(col::s_exit, "exit_date " + r.exit_date + " is before entry_date " +
-                                          r.entry_date);
+            return v.bad(col::s_exit,
+                         "exit_date " + r.exit_date + " is before entry_date " + r.entry_date);
         }
         r.attributes.clear();
         for (const auto& [name, i] : m_extra) {

@@ -47,7 +47,7 @@ private:
 
     store::RecordKind m_kind;
     const core::FeedConfig& m_feed;
-    std::vector<int> m_index; // by position in columns(); -1 when absent
+    std::vector<int> m_index;                         // by position in columns(); -1 when absent
     std::vector<std::pair<std::string, int>> m_extra; // students.csv attributes
     std::size_t m_width = 0;
 };

@@ -5,7 +5,6 @@
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
 #include <thread>
 
 namespace ewsd {
@@ -155,9 +154,9 @@ TEST_F(CliTest, IngestLoadsTheFixtureFolderAndReportsEveryFile) {
                               "/attendance.csv:8:3: date '2025-09-31' is not a date as YYYY-MM-DD"),
               std::string::npos)
         << errors.out;
-    EXPECT_NE(errors.out.find(feeds +
-                              "/grades.csv:5:83: numeric_grade and letter_grade are both empty"),
-              std::string::npos)
+    EXPECT_NE(
+        errors.out.find(feeds + "/grades.csv:5:83: numeric_grade and letter_grade are both empty"),
+        std::string::npos)
         << errors.out;
 
     const auto status = ewsd({"status"});
@@ -231,8 +230,7 @@ TEST_F(CliTest, SigkillInTheMiddleOfALargeFileLosesNothing) {
 
     const auto after = ewsd({"ingest"});
     EXPECT_EQ(after.exit_code, 0) << after.err;
-    EXPECT_EQ(row(after.out, "attendance.csv"),
-              "sis attendance.csv 600000 600000 0 0 4 0 loaded");
+    EXPECT_EQ(row(after.out, "attendance.csv"), "sis attendance.csv 600000 600000 0 0 4 0 loaded");
     SQLite::Database db((dir / "state/ewsd.db").string());
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attendance").getInt(), students * days);
 }

@@ -1,19 +1,19 @@
 #pragma once
 // A fresh folder per test, removed afterwards, and small file helpers.
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
-
-#include <cstdlib>
 
 namespace ewsd::testing {
 
 class TempDir {
 public:
     TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "ewsd-test-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "ewsd-test-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
