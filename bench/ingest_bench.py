@@ -95,6 +95,9 @@ def main():
                 f"school_year_start: 2025-08-18\nlog_level: warning\nfeeds:\n"
                 f"  - {{name: bench, type: csv, path: {feeds}, settle_seconds: 0}}\n")
     ewsd_s, ewsd_rss, ewsd_out = peak_rss_mib([ewsd, "ingest", "--config", config])
+    # The nightly case of a snapshot feed: the same files again, every row
+    # compared and found unchanged, then the scan for rows to remove.
+    reload_s, reload_rss, _ = peak_rss_mib([ewsd, "ingest", "--force", "--config", config])
 
     # sqlite3 .import, fresh database with the same keys and indexes
     import_dir = os.path.join(a.work, "import-run")
@@ -114,6 +117,8 @@ def main():
     print(f"{'loader':24} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}")
     print(f"{'ewsd ingest':24} {ewsd_s:9.1f} {total / ewsd_s:12,.0f} {ewsd_rss:13.1f}")
     print(f"{'sqlite3 .import':24} {imp_s:9.1f} {total / imp_s:12,.0f} {imp_rss:13.1f}")
+    print(f"{'ewsd snapshot reload':24} {reload_s:9.1f} {total / reload_s:12,.0f} {reload_rss:13.1f}"
+          "   (same files again, --force: all rows unchanged)")
     print(f"speed ratio ewsd / .import: {imp_s / ewsd_s:.2f} (target >= 0.50); "
           f"ewsd peak RSS {ewsd_rss:.0f} MiB (target < 512)")
 
