@@ -54,7 +54,8 @@ void read_code_map(YamlReader& reader, const YAML::Node& node, const Vocabulary&
             for (const auto& v : vocabulary.values()) {
                 expected += (expected.empty() ? "" : ", ") + v;
             }
-            reader.error(entry.second, "'" + *target + "' is not a " + vocabulary.descriptor() +
+            reader.error(entry.second, "'" + *target + "' is not an Ed-Fi " +
+                                           vocabulary.descriptor() +
                                            " code value (expected one of: " + expected + ")");
             continue;
         }

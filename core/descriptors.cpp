@@ -102,7 +102,7 @@ std::optional<int> parse_grade_level(std::string_view text) {
     }
     if (lower.size() <= 2 && lower.find_first_not_of("0123456789") == std::string::npos) {
         const int n = std::stoi(lower);
-        if (n <= 13) {
+        if (n <= 12) {
             return n;
         }
         return std::nullopt;

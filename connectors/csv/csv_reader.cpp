@@ -70,8 +70,8 @@ inline int CsvReader::get() {
         return eof;
     }
     ++m_pos;
-    if (c == '\n') {
-        ++m_line;
+    if (c == '\n' || (c == '\r' && peek() != '\n')) {
+        ++m_line; // LF, CRLF (at its LF) and a lone CR each end a line
         m_column = 1;
     } else if ((c & 0xC0) != 0x80) {
         ++m_column; // continuation bytes of a UTF-8 character do not count
@@ -80,7 +80,7 @@ inline int CsvReader::get() {
 }
 
 void CsvReader::skip_rest_of_line() {
-    for (int c = get(); c != eof && c != '\n'; c = get()) {
+    for (int c = get(); c != eof && c != '\n' && !(c == '\r' && peek() != '\n'); c = get()) {
     }
 }
 
@@ -99,8 +99,20 @@ CsvReader::Status CsvReader::next() {
     if (!m_started) {
         m_started = true;
         // A UTF-8 byte order mark is not part of the first field.
-        if (peek() == 0xEF && m_end - m_pos >= 3 &&
-            std::memcmp(m_buffer.data() + m_pos, "\xEF\xBB\xBF", 3) == 0) {
+        // The source may hand over fewer bytes per read than the mark's three.
+        while (m_end < 3 && !m_eof) {
+            const std::size_t n = m_source(m_buffer.data() + m_end, m_buffer.size() - m_end);
+            if (n == 0) {
+                m_eof = true;
+                break;
+            }
+            if (m_hash != nullptr) {
+                m_hash->update(std::string_view(m_buffer.data() + m_end, n));
+            }
+            m_bytes_read += n;
+            m_end += n;
+        }
+        if (m_end - m_pos >= 3 && std::memcmp(m_buffer.data() + m_pos, "\xEF\xBB\xBF", 3) == 0) {
             m_pos += 3;
         }
     }
@@ -157,13 +169,8 @@ CsvReader::Status CsvReader::parse_record() {
             }
             m_positions.push_back({start, m_data.size() - start, line, column, true});
             c = get();
-            if (c == '\r') {
-                if (peek() == '\n') {
-                    c = get();
-                } else {
-                    ++m_line;
-                    m_column = 1;
-                }
+            if (c == '\r' && peek() == '\n') {
+                c = get();
             }
             if (c == ',') {
                 continue;
@@ -210,9 +217,6 @@ CsvReader::Status CsvReader::parse_record() {
             if (c == '\r') {
                 if (peek() == '\n') {
                     get();
-                } else {
-                    ++m_line; // a lone CR ends a line too
-                    m_column = 1;
                 }
                 end_field(line, column, start);
                 return Status::record;
