@@ -13,7 +13,7 @@ namespace ewsd::core {
 namespace {
 
 const std::vector<std::string> top_level_keys{"database", "timezone", "school_year_start",
-                                              "log_level", "feeds"};
+                                              "log_level", "feeds", "rules_dir", "pass_mark"};
 const std::vector<std::string> feed_keys{"name",        "type",           "path",
                                          "mode",        "settle_seconds", "category_map",
                                          "subject_map", "behavior_map",   "action_map"};
@@ -130,6 +130,54 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
     return feed;
 }
 
+std::optional<double> read_mark(YamlReader& reader, const YAML::Node& node) {
+    auto text = reader.string(node);
+    if (!text) {
+        return std::nullopt;
+    }
+    try {
+        std::size_t used = 0;
+        const double mark = std::stod(*text, &used);
+        if (used == text->size() && mark >= 0 && mark <= 200) {
+            return mark;
+        }
+    } catch (const std::exception&) {
+    }
+    reader.error(node, "a pass mark must be a number from 0 to 200, not '" + *text + "'");
+    return std::nullopt;
+}
+
+// pass_mark: 65, or {default: 65, schools: {"101": 70}}
+void read_pass_mark(YamlReader& reader, const YAML::Node& node, Config& config) {
+    if (!node.IsMap()) {
+        if (auto mark = read_mark(reader, node)) {
+            config.pass_mark = *mark;
+        }
+        return;
+    }
+    if (!reader.check_map(node, "pass_mark", {"default", "schools"})) {
+        return;
+    }
+    if (node["default"]) {
+        if (auto mark = read_mark(reader, node["default"])) {
+            config.pass_mark = *mark;
+        }
+    }
+    if (const YAML::Node schools = node["schools"]) {
+        if (!schools.IsMap()) {
+            reader.error(schools, "'schools' must map school ids to pass marks, like {\"101\": 70}");
+            return;
+        }
+        for (const auto& entry : schools) {
+            auto school = reader.string(entry.first);
+            auto mark = read_mark(reader, entry.second);
+            if (school && mark) {
+                config.school_pass_marks[*school] = *mark;
+            }
+        }
+    }
+}
+
 } // namespace
 
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
@@ -174,6 +222,14 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
                 reader.one_of(doc["log_level"], {"debug", "info", "notice", "warning", "error"})) {
             config.log_level = *util::log::parse_level(*level);
         }
+    }
+    if (doc["rules_dir"]) {
+        if (auto p = reader.path(doc["rules_dir"])) {
+            config.rules_dir = *p;
+        }
+    }
+    if (doc["pass_mark"]) {
+        read_pass_mark(reader, doc["pass_mark"], config);
     }
     const YAML::Node feeds = doc["feeds"];
     if (!feeds || feeds.IsNull() || (feeds.IsSequence() && feeds.size() == 0)) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,7 @@ namespace ewsd::core {
 
 inline constexpr const char* default_config_path = "/etc/ewsd/ewsd.yaml";
 inline constexpr const char* default_database_path = "/var/lib/ewsd/ewsd.db";
+inline constexpr const char* default_rules_dir = "/etc/ewsd/rules.d";
 
 enum class FeedMode { snapshot, delta };
 
@@ -41,6 +43,15 @@ struct Config {
     util::Date school_year_start{};
     util::log::Level log_level = util::log::Level::info;
     std::vector<FeedConfig> feeds;
+    std::filesystem::path rules_dir = default_rules_dir;
+    // A numeric grade below the pass mark is failing; per-school overrides.
+    double pass_mark = 65;
+    std::map<std::string, double> school_pass_marks;
+
+    [[nodiscard]] double pass_mark_for(const std::string& school_id) const {
+        const auto it = school_pass_marks.find(school_id);
+        return it == school_pass_marks.end() ? pass_mark : it->second;
+    }
 };
 
 struct ConfigLoad {

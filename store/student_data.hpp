@@ -1,0 +1,95 @@
+#pragma once
+// The read model the evaluator works on: everything about one student, and
+// the schools' calendars. Dates are day numbers (days since 1970-01-01).
+
+#include "store/database.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ewsd::store {
+
+struct EnrollmentSpan {
+    std::string school_id;
+    int entry = 0;
+    int exit = 0; // inclusive; a large number when still enrolled
+    int grade_level = 0;
+};
+
+struct AttendanceRow {
+    int day = 0;
+    std::string category;
+    double duration = 1;
+};
+
+struct GradeRow {
+    std::string section_id;
+    std::string school_id;
+    std::string course_code;
+    std::string subject;
+    std::string grading_period;
+    int day = 0;
+    std::optional<double> numeric;
+    std::string letter;
+};
+
+struct IncidentRow {
+    std::string incident_id;
+    int day = 0;
+    std::string behavior;
+    std::string action;
+    double action_days = 0;
+};
+
+struct StudentData {
+    std::string student_id;
+    std::map<std::string, std::string> attributes;
+    std::vector<EnrollmentSpan> enrollments; // by entry date
+    std::vector<AttendanceRow> attendance;   // by day
+    std::vector<GradeRow> grades;            // by day
+    std::vector<IncidentRow> incidents;      // by day
+};
+
+inline constexpr int still_enrolled = 1 << 30;
+
+// Instructional days per school, from calendar.csv; a school without rows
+// counts Monday to Friday.
+class Calendars {
+public:
+    explicit Calendars(Database& db);
+    Calendars() = default;
+    void set(const std::string& school_id, std::vector<int> instructional_days);
+    [[nodiscard]] bool instructional(const std::string& school_id, int day) const;
+
+private:
+    std::unordered_map<std::string, std::vector<int>> m_days; // sorted
+};
+
+// Reads students from the store: one by one, or all of them in one ordered
+// pass (every table is keyed by student first, so this is a merge of
+// sequential scans, never the whole district in memory).
+class StudentReader {
+public:
+    explicit StudentReader(Database& db);
+    ~StudentReader();
+    StudentReader(const StudentReader&) = delete;
+    StudentReader& operator=(const StudentReader&) = delete;
+
+    std::optional<StudentData> read(const std::string& student_id);
+    // Calls `visit` for every enrolled student, in student_id order.
+    void for_each(const std::function<void(const StudentData&)>& visit);
+
+private:
+    Database& m_db;
+    struct Statements;
+    std::unique_ptr<Statements> m_statements;
+};
+
+} // namespace ewsd::store
