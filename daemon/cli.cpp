@@ -24,6 +24,8 @@ struct Command {
     std::string summary;
     std::function<void(po::options_description&)> add_options;
     std::function<int(const po::variables_map&)> run;
+    std::string positional = {}; // the option bare arguments fill, if any
+    int positional_count = 1;    // how many (-1: any number)
 };
 
 std::string default_config() {
@@ -61,6 +63,49 @@ const std::vector<std::pair<std::string, Command>>& commands() {
               return command_ingest(config_of(vm),
                                     {vm["feed"].as<std::string>(), vm["force"].as<bool>()});
           }}},
+        {"evaluate",
+         {"ewsd evaluate [--config PATH] [--as-of YYYY-MM-DD] [--format table|json] [--rule ID] "
+          "[--student ID]",
+          "Evaluate the rules for every student (or one) without sending anything.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("as-of", po::value<std::string>()->default_value(""),
+                              "evaluate as of this date (default: today in the timezone)")(
+                  "format", po::value<std::string>()->default_value("table"),
+                  "table (one line per student) or json (one object per line per firing)")(
+                  "rule", po::value<std::string>()->default_value(""), "only this rule")(
+                  "student", po::value<std::string>()->default_value(""), "only this student");
+          },
+          [](const po::variables_map& vm) {
+              return command_evaluate(
+                  config_of(vm), {vm["as-of"].as<std::string>(), vm["format"].as<std::string>(),
+                                  vm["rule"].as<std::string>(), vm["student"].as<std::string>()});
+          }}},
+        {"explain",
+         {"ewsd explain STUDENT_ID [--config PATH] [--as-of YYYY-MM-DD]",
+          "Show every rule for one student, fired or not, with its metric values and thresholds.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("as-of", po::value<std::string>()->default_value(""),
+                              "explain as of this date (default: today in the timezone)")(
+                  "student", po::value<std::string>()->required(), "the student (positional)");
+          },
+          [](const po::variables_map& vm) {
+              return command_explain(config_of(vm), vm["student"].as<std::string>(),
+                                     vm["as-of"].as<std::string>());
+          },
+          "student"}},
+        {"test",
+         {"ewsd test FILE...",
+          "Run rule unit tests: fixture students, as-of dates and the firings expected on each.",
+          [](po::options_description& o) {
+              o.add_options()("files", po::value<std::vector<std::string>>()->required(),
+                              "rule test files (positional)");
+          },
+          [](const po::variables_map& vm) {
+              return command_test(vm["files"].as<std::vector<std::string>>());
+          },
+          "files", -1}},
         {"status",
          {"ewsd status [--config PATH]",
           "Summarise what the store holds and the latest load of every feed file.",
@@ -101,15 +146,21 @@ int run_command(const std::string& name, const Command& command, std::vector<std
     options.add_options()("help,h", "show this help");
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(args).options(options).run(), vm);
+        po::positional_options_description positional;
+        if (!command.positional.empty()) {
+            positional.add(command.positional.c_str(), command.positional_count);
+        }
+        po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+        if (vm.count("help") != 0) {
+            std::cout << "Usage: " << command.usage << "\n\n"
+                      << command.summary << "\n\n"
+                      << options;
+            return 0;
+        }
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "ewsd " << name << ": " << e.what() << "\nUsage: " << command.usage << "\n";
         return 2;
-    }
-    if (vm.count("help") != 0) {
-        std::cout << "Usage: " << command.usage << "\n\n" << command.summary << "\n\n" << options;
-        return 0;
     }
     return command.run(vm);
 }

@@ -2,12 +2,20 @@
 
 #include "connectors/feed.hpp"
 #include "core/config.hpp"
+#include "rules/evaluator.hpp"
+#include "rules/rule_set.hpp"
+#include "rules/rule_test.hpp"
 #include "store/database.hpp"
 #include "store/queries.hpp"
+#include "store/student_data.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace ewsd::daemon {
 
@@ -25,13 +33,23 @@ int command_check(const std::filesystem::path& config) {
     const core::ConfigLoad result = core::load_config(config);
     int errors = 0;
     int warnings = 0;
-    for (const auto& d : result.diagnostics.items()) {
-        std::cout << d.format() << "\n";
-        (d.severity == util::Diagnostic::Severity::error ? errors : warnings)++;
-    }
+    const auto print = [&](const util::Diagnostics& diagnostics) {
+        for (const auto& d : diagnostics.items()) {
+            std::cout << d.format() << "\n";
+            (d.severity == util::Diagnostic::Severity::error ? errors : warnings)++;
+        }
+    };
+    print(result.diagnostics);
+    std::size_t rule_count = 0;
     if (result.config) {
+        const rules::RuleLoad rules = rules::load_rules(result.config->rules_dir);
+        print(rules.diagnostics);
+        rule_count = rules.rules ? rules.rules->rules.size() : 0;
+    }
+    if (result.config && errors == 0) {
         std::cout << config.string() << ": valid (" << result.config->feeds.size() << " feed"
-                  << (result.config->feeds.size() == 1 ? "" : "s") << ", " << warnings << " warning"
+                  << (result.config->feeds.size() == 1 ? "" : "s") << ", " << rule_count << " rule"
+                  << (rule_count == 1 ? "" : "s") << ", " << warnings << " warning"
                   << (warnings == 1 ? "" : "s") << ")\n";
         return 0;
     }
@@ -79,6 +97,236 @@ int command_ingest(const std::filesystem::path& config_path, const IngestOptions
         std::printf("(no feed files found)\n");
     }
     return ok ? 0 : 1;
+}
+
+namespace {
+
+int today_in(const std::string& timezone) {
+    setenv("TZ", timezone.c_str(), 1);
+    tzset();
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    return util::to_day_number(
+        util::Date{std::chrono::year{local.tm_year + 1900},
+                   std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
+                   std::chrono::day{static_cast<unsigned>(local.tm_mday)}});
+}
+
+rules::RuleSet load_rules_or_throw(const core::Config& config) {
+    rules::RuleLoad load = rules::load_rules(config.rules_dir);
+    std::string errors;
+    for (const auto& d : load.diagnostics.items()) {
+        if (d.severity == util::Diagnostic::Severity::warning) {
+            util::log::warning(d.format());
+        } else {
+            errors += (errors.empty() ? "" : "\n") + d.format();
+        }
+    }
+    if (!load.rules) {
+        throw core::ConfigError(errors);
+    }
+    return std::move(*load.rules);
+}
+
+std::optional<int> parse_as_of(const std::string& text, const core::Config& config,
+                               const char* command) {
+    if (text.empty()) {
+        return today_in(config.timezone);
+    }
+    if (auto date = util::parse_iso_date(text)) {
+        return util::to_day_number(*date);
+    }
+    std::cerr << "ewsd " << command << ": --as-of '" << text << "' is not a date as YYYY-MM-DD\n";
+    return std::nullopt;
+}
+
+// The settings refer to `config`, which must outlive them.
+rules::MetricSettings metric_settings(const core::Config& config) {
+    rules::MetricSettings settings;
+    settings.school_year_start = util::to_day_number(config.school_year_start);
+    settings.pass_mark_for = [&config](const std::string& school) {
+        return config.pass_mark_for(school);
+    };
+    return settings;
+}
+
+std::string number_text(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", value);
+    return buf;
+}
+
+} // namespace
+
+int command_explain(const std::filesystem::path& config_path, const std::string& student_id,
+                    const std::string& as_of_text) {
+    const core::Config config = load(config_path);
+    const std::optional<int> as_of = parse_as_of(as_of_text, config, "explain");
+    if (!as_of) {
+        return 2;
+    }
+    const rules::RuleSet rule_set = load_rules_or_throw(config);
+    store::Database db(config.database);
+    const store::Calendars calendars(db);
+    const rules::MetricSettings settings = metric_settings(config);
+    store::StudentReader reader(db);
+    const auto student = reader.read(student_id);
+    if (!student) {
+        std::cerr << "ewsd explain: no enrolled student '" << student_id << "'\n";
+        return 2;
+    }
+    const rules::StudentMetrics metrics(*student, calendars, settings, *as_of);
+    const auto* enrollment = metrics.current_enrollment();
+    std::printf("student %s, school %s, grade %d, as of %s\n", student_id.c_str(),
+                enrollment ? enrollment->school_id.c_str() : "?",
+                enrollment ? enrollment->grade_level : 0,
+                util::format_iso_date(util::from_day_number(*as_of)).c_str());
+    for (const auto& o : rules::evaluate_student(rule_set, *student, calendars, settings, *as_of)) {
+        const char* verdict = !o.applies ? "does not apply" : o.fired ? "FIRED" : "not fired";
+        std::printf("\n%-28s tier %d  %-10s %s\n", o.rule->id.c_str(), o.rule->tier,
+                    rules::to_string(o.rule->domain), verdict);
+        for (const auto& e : o.evidence) {
+            bool holds = false;
+            if (e.op == ">=") {
+                holds = e.value >= e.threshold;
+            } else if (e.op == ">") {
+                holds = e.value > e.threshold;
+            } else if (e.op == "<=") {
+                holds = e.value <= e.threshold;
+            } else if (e.op == "<") {
+                holds = e.value < e.threshold;
+            } else if (e.op == "==") {
+                holds = e.value == e.threshold;
+            } else {
+                holds = e.value != e.threshold;
+            }
+            std::printf("    %-46s = %-8s %-2s %-8s %s\n", e.metric.c_str(),
+                        number_text(e.value).c_str(), e.op.c_str(),
+                        number_text(e.threshold).c_str(), holds ? "yes" : "no");
+        }
+    }
+    return 0;
+}
+
+int command_evaluate(const std::filesystem::path& config_path, const EvaluateOptions& options) {
+    const core::Config config = load(config_path);
+    if (options.format != "table" && options.format != "json") {
+        std::cerr << "ewsd evaluate: --format must be table or json\n";
+        return 2;
+    }
+    const std::optional<int> as_of_day = parse_as_of(options.as_of, config, "evaluate");
+    if (!as_of_day) {
+        return 2;
+    }
+    const int as_of = *as_of_day;
+    rules::RuleSet rule_set = load_rules_or_throw(config);
+    if (!options.rule.empty()) {
+        const bool known = std::any_of(rule_set.rules.begin(), rule_set.rules.end(),
+                                       [&](const rules::Rule& r) { return r.id == options.rule; });
+        if (!known) {
+            std::cerr << "ewsd evaluate: no rule '" << options.rule << "'\n";
+            return 2;
+        }
+    }
+    store::Database db(config.database);
+    const store::Calendars calendars(db);
+    const rules::MetricSettings settings = metric_settings(config);
+
+    const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
+    std::size_t students = 0;
+    std::size_t flagged = 0;
+    std::vector<std::pair<int, std::string>> table; // (tier, line)
+    if (options.format == "table") {
+        std::printf("as of %s\n%-12s %-8s %5s %4s  %s\n", as_of_text.c_str(), "student", "school",
+                    "grade", "tier", "rules fired (highest tier first)");
+    }
+    const auto visit = [&](const store::StudentData& student) {
+        ++students;
+        auto outcomes = rules::evaluate_student(rule_set, student, calendars, settings, as_of);
+        std::vector<const rules::RuleOutcome*> fired;
+        for (const auto& o : outcomes) {
+            if (o.fired && (options.rule.empty() || o.rule->id == options.rule)) {
+                fired.push_back(&o);
+            }
+        }
+        if (fired.empty()) {
+            return;
+        }
+        ++flagged;
+        std::stable_sort(fired.begin(), fired.end(), [](const auto* a, const auto* b) {
+            return a->rule->tier > b->rule->tier;
+        });
+        if (options.format == "json") {
+            for (const auto* o : fired) {
+                nlohmann::json evidence = nlohmann::json::array();
+                for (const auto& e : o->evidence) {
+                    evidence.push_back({{"metric", e.metric},
+                                        {"window", e.window},
+                                        {"value", e.value},
+                                        {"op", e.op},
+                                        {"threshold", e.threshold}});
+                }
+                const nlohmann::json line{{"student_id", student.student_id},
+                                          {"rule_id", o->rule->id},
+                                          {"tier", o->rule->tier},
+                                          {"domain", rules::to_string(o->rule->domain)},
+                                          {"as_of", as_of_text},
+                                          {"evidence", evidence}};
+                std::cout << line.dump() << "\n";
+            }
+            return;
+        }
+        std::string list;
+        for (const auto* o : fired) {
+            list += (list.empty() ? "" : ", ") + o->rule->id;
+        }
+        const rules::StudentMetrics metrics(student, calendars, settings, as_of);
+        const auto* enrollment = metrics.current_enrollment();
+        char line[128];
+        std::snprintf(line, sizeof line, "%-12s %-8s %5d %4d  ", student.student_id.c_str(),
+                      enrollment ? enrollment->school_id.c_str() : "",
+                      enrollment ? enrollment->grade_level : 0, fired.front()->rule->tier);
+        table.emplace_back(fired.front()->rule->tier, line + list);
+    };
+    store::StudentReader reader(db);
+    if (!options.student.empty()) {
+        auto student = reader.read(options.student);
+        if (!student) {
+            std::cerr << "ewsd evaluate: no enrolled student '" << options.student << "'\n";
+            return 2;
+        }
+        visit(*student);
+    } else {
+        reader.for_each(visit);
+    }
+    if (options.format == "table") {
+        // Highest tier first; students in id order within a tier.
+        std::stable_sort(table.begin(), table.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (const auto& [tier, line] : table) {
+            std::printf("%s\n", line.c_str());
+        }
+        std::printf("%zu of %zu students flagged\n", flagged, students);
+    }
+    return 0;
+}
+
+int command_test(const std::vector<std::string>& files) {
+    int cases = 0;
+    int failed = 0;
+    bool errors = false;
+    for (const auto& file : files) {
+        std::cout << file << "\n";
+        const rules::RuleTestSummary s = rules::run_rule_test(file, std::cout);
+        cases += s.cases;
+        failed += s.failed;
+        errors = errors || s.load_errors;
+    }
+    std::cout << (failed == 0 && !errors ? "PASS" : "FAIL") << ": " << cases - failed << " of "
+              << cases << " cases passed" << (errors ? ", and some files could not be loaded" : "")
+              << "\n";
+    return failed == 0 && !errors ? 0 : 1;
 }
 
 int command_status(const std::filesystem::path& config_path) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ewsd::daemon {
 
@@ -14,6 +15,20 @@ struct IngestOptions {
     bool force = false;
 };
 int command_ingest(const std::filesystem::path& config, const IngestOptions& options);
+
+struct EvaluateOptions {
+    std::string as_of; // YYYY-MM-DD; empty: today in the configured timezone
+    std::string format = "table";
+    std::string rule;
+    std::string student;
+};
+int command_evaluate(const std::filesystem::path& config, const EvaluateOptions& options);
+
+int command_explain(const std::filesystem::path& config, const std::string& student,
+                    const std::string& as_of);
+
+// Exit 0 only when every case of every file passes.
+int command_test(const std::vector<std::string>& files);
 
 int command_status(const std::filesystem::path& config);
 

@@ -18,6 +18,7 @@ const std::filesystem::path fixtures = std::filesystem::path(EWSD_SOURCE_DIR) / 
 
 std::string config_yaml(const std::string& feeds_dir, const std::string& extra = "") {
     return "database: state/ewsd.db\n"
+           "rules_dir: " EWSD_SOURCE_DIR "/config/rules.d\n"
            "timezone: America/Chicago\n"
            "school_year_start: 2025-08-18\n"
            "feeds:\n"
@@ -73,7 +74,8 @@ TEST_F(CliTest, VersionAndHelp) {
     EXPECT_EQ(version.out.rfind("ewsd ", 0), 0U);
     auto help = ewsd({"--help"});
     EXPECT_EQ(help.exit_code, 0);
-    for (const char* command : {"check", "ingest", "status", "feeds errors"}) {
+    for (const char* command :
+         {"check", "ingest", "evaluate", "explain", "test", "status", "feeds errors"}) {
         EXPECT_NE(help.out.find(command), std::string::npos) << command;
     }
     auto ingest_help = run({EWSD_BINARY, "ingest", "--help"});
@@ -124,7 +126,8 @@ TEST_F(CliTest, CheckSurvivesBrokenYaml) {
 TEST_F(CliTest, CheckAcceptsAValidConfig) {
     const auto result = ewsd({"check"});
     EXPECT_EQ(result.exit_code, 0) << result.out;
-    EXPECT_NE(result.out.find("valid (1 feed, 0 warnings)"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("valid (1 feed, 11 rules, 0 warnings)"), std::string::npos)
+        << result.out;
 }
 
 TEST_F(CliTest, IngestLoadsTheFixtureFolderAndReportsEveryFile) {

@@ -1,0 +1,140 @@
+// The real ewsd binary evaluating, explaining and testing rules.
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ewsd {
+namespace {
+
+using testing::run;
+using testing::TempDir;
+using testing::write_file;
+
+const std::string source = EWSD_SOURCE_DIR;
+
+class RulesCliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::filesystem::copy(source + "/tests/data/feeds/basic", dir / "feeds");
+        std::filesystem::create_directories(dir / "rules.d");
+        std::filesystem::copy(source + "/config/rules.d/10-abc.yaml", dir / "rules.d/10-abc.yaml");
+        write_file(dir / "ewsd.yaml",
+                   "database: state/ewsd.db\n"
+                   "rules_dir: rules.d\n"
+                   "timezone: America/Chicago\n"
+                   "school_year_start: 2025-08-18\n"
+                   "feeds:\n"
+                   "  - {name: sis, type: csv, path: feeds, settle_seconds: 0,\n"
+                   "     category_map: {A: Unexcused Absence, EX: Excused Absence}}\n");
+        ASSERT_EQ(ewsd({"ingest"}).exit_code, 0);
+    }
+
+    testing::ProcessResult ewsd(std::vector<std::string> args) {
+        args.insert(args.begin(), EWSD_BINARY);
+        args.push_back("--config");
+        args.push_back((dir / "ewsd.yaml").string());
+        return run(args);
+    }
+
+    TempDir dir;
+};
+
+TEST_F(RulesCliTest, EvaluatePrintsOneJsonObjectPerFiring) {
+    // S0001 (grade 6) failed Mathematics in Six Weeks 1 and was suspended on 2025-10-01.
+    const auto result = ewsd({"evaluate", "--as-of", "2025-10-02", "--format", "json"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    std::istringstream lines(result.out);
+    std::set<std::string> firings;
+    for (std::string line; std::getline(lines, line);) {
+        const auto j = nlohmann::json::parse(line);
+        firings.insert(j["student_id"].get<std::string>() + " " + j["rule_id"].get<std::string>());
+        if (j["rule_id"] == "failing-core-course") {
+            EXPECT_EQ(j["tier"], 2);
+            EXPECT_EQ(j["domain"], "course");
+            ASSERT_EQ(j["evidence"].size(), 1U);
+            // Filter values are resolved constants: the list itself, not its name.
+            EXPECT_EQ(j["evidence"][0]["metric"],
+                      "failing_grades(grading_period, subject in [\"Mathematics\", \"English "
+                      "Language and Literature\", \"English Language Arts\", \"Science\", "
+                      "\"Social Studies\", \"Social Sciences and History\"])");
+            EXPECT_EQ(j["evidence"][0]["window"], "grading_period");
+            EXPECT_EQ(j["evidence"][0]["value"], 1.0);
+            EXPECT_EQ(j["evidence"][0]["op"], ">=");
+            EXPECT_EQ(j["evidence"][0]["threshold"], 1.0);
+        }
+    }
+    EXPECT_EQ(firings, (std::set<std::string>{"S0001 failing-core-course", "S0001 suspension",
+                                              "S0001 multiple-domains"}))
+        << result.out;
+
+    const auto table = ewsd({"evaluate", "--as-of", "2025-10-02"});
+    EXPECT_NE(table.out.find("S0001"), std::string::npos);
+    EXPECT_NE(table.out.find("multiple-domains, suspension, failing-core-course"),
+              std::string::npos)
+        << table.out;
+    EXPECT_NE(table.out.find("1 of 3 students flagged"), std::string::npos) << table.out;
+
+    const auto one_rule =
+        ewsd({"evaluate", "--as-of", "2025-10-02", "--rule", "suspension", "--format", "json"});
+    EXPECT_EQ(std::count(one_rule.out.begin(), one_rule.out.end(), '\n'), 1) << one_rule.out;
+}
+
+TEST_F(RulesCliTest, ExplainShowsEveryRuleWithItsValues) {
+    const auto result = ewsd({"explain", "S0001", "--as-of", "2025-10-02"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.out.find("student S0001, school 101, grade 6, as of 2025-10-02"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("course-failure               tier 2  course     does not apply"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("suspensions(school_year)"), std::string::npos);
+    EXPECT_NE(result.out.find("FIRED"), std::string::npos);
+    EXPECT_EQ(ewsd({"explain", "NOBODY", "--as-of", "2025-10-02"}).exit_code, 2);
+}
+
+TEST_F(RulesCliTest, CheckReportsRuleErrorsWithPositions) {
+    write_file(dir / "rules.d/20-local.yaml", "- id: local\n"
+                                              "  name: Local\n"
+                                              "  description: d\n"
+                                              "  domain: attendance\n"
+                                              "  tier: 1\n"
+                                              "  when: absences(30) >= 2\n");
+    const auto result = ewsd({"check"});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.out.find((dir / "rules.d/20-local.yaml").string() + ":6:18: "),
+              std::string::npos)
+        << result.out;
+    // A broken rule file stops evaluation rather than running a partial set.
+    EXPECT_EQ(ewsd({"evaluate", "--as-of", "2025-10-02"}).exit_code, 1);
+}
+
+TEST_F(RulesCliTest, RuleTestsPassAndFailWithADiff) {
+    const auto pass = run({EWSD_BINARY, "test", source + "/config/rules.d/tests/10-abc.test.yaml"});
+    EXPECT_EQ(pass.exit_code, 0) << pass.out;
+    EXPECT_NE(pass.out.find("PASS: 3 of 3 cases passed"), std::string::npos) << pass.out;
+
+    write_file(
+        dir / "wrong.test.yaml",
+        "rule_files: [" + source +
+            "/config/rules.d/10-abc.yaml]\n"
+            "school_year_start: 2025-08-18\n"
+            "students:\n"
+            "  - {id: X, grade: 7, absences: [2025-08-20, 2025-08-21, 2025-08-22, 2025-08-25]}\n"
+            "tests:\n"
+            "  - as_of: 2025-09-30\n"
+            "    expect: [{student: X, rule: chronic-absence-severe}]\n");
+    const auto fail = run({EWSD_BINARY, "test", (dir / "wrong.test.yaml").string()});
+    EXPECT_EQ(fail.exit_code, 1);
+    EXPECT_NE(fail.out.find("expected, did not fire: X chronic-absence-severe"), std::string::npos)
+        << fail.out;
+    EXPECT_NE(fail.out.find("fired, not expected:    X chronic-absence"), std::string::npos);
+    EXPECT_NE(fail.out.find("absence_rate(school_year) = 0.125 (>= 0.2)"), std::string::npos)
+        << fail.out;
+}
+
+} // namespace
+} // namespace ewsd
