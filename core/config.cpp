@@ -12,8 +12,8 @@ namespace ewsd::core {
 
 namespace {
 
-const std::vector<std::string> top_level_keys{"database", "timezone", "school_year_start",
-                                              "log_level", "feeds", "rules_dir", "pass_mark"};
+const std::vector<std::string> top_level_keys{
+    "database", "timezone", "school_year_start", "log_level", "feeds", "rules_dir", "pass_mark"};
 const std::vector<std::string> feed_keys{"name",        "type",           "path",
                                          "mode",        "settle_seconds", "category_map",
                                          "subject_map", "behavior_map",   "action_map"};
@@ -165,7 +165,8 @@ void read_pass_mark(YamlReader& reader, const YAML::Node& node, Config& config) 
     }
     if (const YAML::Node schools = node["schools"]) {
         if (!schools.IsMap()) {
-            reader.error(schools, "'schools' must map school ids to pass marks, like {\"101\": 70}");
+            reader.error(schools,
+                         "'schools' must map school ids to pass marks, like {\"101\": 70}");
             return;
         }
         for (const auto& entry : schools) {

@@ -2,10 +2,9 @@
 
 #include "util/date.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 namespace ewsd::store {
 
@@ -36,7 +35,8 @@ constexpr const char* incidents_sql =
 void add_enrollment(StudentData& s, SQLite::Statement& q) {
     const std::string exit = q.getColumn(3).getString();
     s.enrollments.push_back({q.getColumn(1).getString(), day_of(q.getColumn(2).getString()),
-                             exit.empty() ? still_enrolled : day_of(exit), q.getColumn(4).getInt()});
+                             exit.empty() ? still_enrolled : day_of(exit),
+                             q.getColumn(4).getInt()});
     if (s.attributes.empty()) {
         const auto attributes = nlohmann::json::parse(q.getColumn(5).getString(), nullptr, false);
         if (attributes.is_object()) {
@@ -48,14 +48,19 @@ void add_enrollment(StudentData& s, SQLite::Statement& q) {
 }
 
 void add_attendance(StudentData& s, SQLite::Statement& q) {
-    s.attendance.push_back(
-        {day_of(q.getColumn(1).getString()), q.getColumn(2).getString(), q.getColumn(3).getDouble()});
+    s.attendance.push_back({day_of(q.getColumn(1).getString()), q.getColumn(2).getString(),
+                            q.getColumn(3).getDouble()});
 }
 
 void add_grade(StudentData& s, SQLite::Statement& q) {
-    GradeRow g{q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString(),
-               q.getColumn(4).getString(), q.getColumn(5).getString(),
-               day_of(q.getColumn(6).getString()), std::nullopt, q.getColumn(8).getString()};
+    GradeRow g{q.getColumn(1).getString(),
+               q.getColumn(2).getString(),
+               q.getColumn(3).getString(),
+               q.getColumn(4).getString(),
+               q.getColumn(5).getString(),
+               day_of(q.getColumn(6).getString()),
+               std::nullopt,
+               q.getColumn(8).getString()};
     if (!q.getColumn(7).isNull()) {
         g.numeric = q.getColumn(7).getDouble();
     }
@@ -83,32 +88,40 @@ public:
     Cursor(SQLite::Database& db, const std::string& sql,
            void (*add)(StudentData&, SQLite::Statement&))
         : m_query(db, sql + " ORDER BY student_id"), m_add(add) {
-        m_valid = m_query.executeStep();
+        step();
     }
     [[nodiscard]] bool valid() const { return m_valid; }
-    [[nodiscard]] std::string key() const { return m_query.getColumn(0).getString(); }
+    [[nodiscard]] const std::string& key() const { return m_key; }
     // Adds every row of `student_id` (skipping rows of students before it).
     void take(StudentData& s) {
-        while (m_valid && m_query.getColumn(0).getString() < s.student_id) {
-            m_valid = m_query.executeStep();
+        while (m_valid && m_key < s.student_id) {
+            step();
         }
-        while (m_valid && m_query.getColumn(0).getString() == s.student_id) {
+        while (m_valid && m_key == s.student_id) {
             m_add(s, m_query);
-            m_valid = m_query.executeStep();
+            step();
         }
     }
 
 private:
+    void step() {
+        m_valid = m_query.executeStep();
+        if (m_valid) {
+            m_key = m_query.getColumn(0).getString();
+        }
+    }
+
     SQLite::Statement m_query;
     void (*m_add)(StudentData&, SQLite::Statement&);
     bool m_valid = false;
+    std::string m_key;
 };
 
 } // namespace
 
 Calendars::Calendars(Database& db) {
-    SQLite::Statement q(db.sql(),
-                        "SELECT school_id, date FROM calendar WHERE instructional = 1 ORDER BY 1, 2");
+    SQLite::Statement q(
+        db.sql(), "SELECT school_id, date FROM calendar WHERE instructional = 1 ORDER BY 1, 2");
     while (q.executeStep()) {
         m_days[q.getColumn(0).getString()].push_back(day_of(q.getColumn(1).getString()));
     }
@@ -117,6 +130,25 @@ Calendars::Calendars(Database& db) {
 void Calendars::set(const std::string& school_id, std::vector<int> instructional_days) {
     std::sort(instructional_days.begin(), instructional_days.end());
     m_days[school_id] = std::move(instructional_days);
+}
+
+void Calendars::instructional_days(const std::string& school_id, int from, int to,
+                                   std::vector<int>& out) const {
+    if (from > to) {
+        return;
+    }
+    const auto it = m_days.find(school_id);
+    if (it == m_days.end()) {
+        for (int d = from; d <= to; ++d) {
+            if (weekday(d)) {
+                out.push_back(d);
+            }
+        }
+        return;
+    }
+    const auto& days = it->second;
+    out.insert(out.end(), std::lower_bound(days.begin(), days.end(), from),
+               std::upper_bound(days.begin(), days.end(), to));
 }
 
 bool Calendars::instructional(const std::string& school_id, int day) const {

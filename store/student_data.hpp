@@ -5,7 +5,6 @@
 #include "store/database.hpp"
 
 #include <SQLiteCpp/Statement.h>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -67,6 +66,9 @@ public:
     Calendars() = default;
     void set(const std::string& school_id, std::vector<int> instructional_days);
     [[nodiscard]] bool instructional(const std::string& school_id, int day) const;
+    // Appends the school's instructional days in [from, to], ascending.
+    void instructional_days(const std::string& school_id, int from, int to,
+                            std::vector<int>& out) const;
 
 private:
     std::unordered_map<std::string, std::vector<int>> m_days; // sorted
