@@ -38,6 +38,13 @@ std::string list_text(const std::vector<std::string>& values) {
 }
 
 std::string filter_text(const RecordFilter& filter) {
+    if (!filter.values_name.empty()) {
+        const char* op = filter.op == RecordFilter::Op::equal       ? " = "
+                         : filter.op == RecordFilter::Op::not_equal ? " != "
+                         : filter.op == RecordFilter::Op::in        ? " in "
+                                                                    : " not in ";
+        return filter.field + op + filter.values_name;
+    }
     switch (filter.op) {
     case RecordFilter::Op::equal:
         return filter.field + " = " + quoted(filter.values.empty() ? "" : filter.values[0]);

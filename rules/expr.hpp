@@ -62,6 +62,9 @@ struct RecordFilter {
     std::string field; // behavior, action, subject, course_code, category
     enum class Op { equal, not_equal, in, not_in } op = Op::equal;
     std::vector<std::string> values;
+    // The constant the values came from ("core_subjects"), if they were named:
+    // evidence reads better with the name than with the list.
+    std::string values_name;
     bool operator==(const RecordFilter& other) const = default;
 };
 

@@ -49,6 +49,10 @@ std::vector<std::string> strings_of(const Value& value) {
     return out;
 }
 
+std::string name_of(const Expr& values) {
+    return values.kind == Expr::Kind::name ? values.text : std::string();
+}
+
 RecordFilter::Op filter_op(const std::string& op) {
     if (op == "!=") {
         return RecordFilter::Op::not_equal;
@@ -72,12 +76,14 @@ MetricCall metric_call(const Expr& call) {
             out.window = arg->window;
             break;
         case Expr::Kind::keyword:
-            out.filters.push_back(
-                RecordFilter{arg->text, RecordFilter::Op::equal, strings_of(arg->items[0]->value)});
+            out.filters.push_back(RecordFilter{arg->text, RecordFilter::Op::equal,
+                                               strings_of(arg->items[0]->value),
+                                               name_of(*arg->items[0])});
             break;
         case Expr::Kind::binary:
             out.filters.push_back(RecordFilter{arg->items[0]->text, filter_op(arg->op),
-                                               strings_of(arg->items[1]->value)});
+                                               strings_of(arg->items[1]->value),
+                                               name_of(*arg->items[1])});
             break;
         default:
             out.args.push_back(arg->value);

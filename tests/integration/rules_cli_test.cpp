@@ -55,11 +55,9 @@ TEST_F(RulesCliTest, EvaluatePrintsOneJsonObjectPerFiring) {
             EXPECT_EQ(j["tier"], 2);
             EXPECT_EQ(j["domain"], "course");
             ASSERT_EQ(j["evidence"].size(), 1U);
-            // Filter values are resolved constants: the list itself, not its name.
+            // A named list reads as its name.
             EXPECT_EQ(j["evidence"][0]["metric"],
-                      "failing_grades(grading_period, subject in [\"Mathematics\", \"English "
-                      "Language and Literature\", \"English Language Arts\", \"Science\", "
-                      "\"Social Studies\", \"Social Sciences and History\"])");
+                      "failing_grades(grading_period, subject in core_subjects)");
             EXPECT_EQ(j["evidence"][0]["window"], "grading_period");
             EXPECT_EQ(j["evidence"][0]["value"], 1.0);
             EXPECT_EQ(j["evidence"][0]["op"], ">=");

@@ -169,6 +169,8 @@ protected:
             {"consecutive_absences()", 3},
             {"incidents(school_year, behavior = \"State Offense\")", 1},
             {"failing_grades(grading_period, subject in [\"Mathematics\", \"Science\"])", 2},
+            {"incidents(school_year, behavior = offense)", 1},
+            {"failing_grades(grading_period, subject in core_subjects)", 2},
         };
         m_context.m_attributes = {
             {"grade_level", Value::of(9.0)},
@@ -282,15 +284,16 @@ TEST(ExprMetricCallText, Canonical) {
     EXPECT_EQ(rate.to_text(), "absence_rate(school_year)");
     MetricCall incidents{"incidents",
                          Window{Window::Kind::school_year, 0},
-                         {RecordFilter{"behavior", RecordFilter::Op::equal, {"State Offense"}}},
+                         {RecordFilter{"behavior", RecordFilter::Op::equal, {"State Offense"}, ""}},
                          {}};
     EXPECT_EQ(incidents.to_text(), "incidents(school_year, behavior = \"State Offense\")");
-    MetricCall failing{"failing_grades",
-                       Window{Window::Kind::grading_period, 0},
-                       {RecordFilter{"subject", RecordFilter::Op::in, {"Mathematics", "Science"}},
-                        RecordFilter{"course_code", RecordFilter::Op::not_in, {"X1"}},
-                        RecordFilter{"subject", RecordFilter::Op::not_equal, {"Art"}}},
-                       {}};
+    MetricCall failing{
+        "failing_grades",
+        Window{Window::Kind::grading_period, 0},
+        {RecordFilter{"subject", RecordFilter::Op::in, {"Mathematics", "Science"}, ""},
+         RecordFilter{"course_code", RecordFilter::Op::not_in, {"X1"}, ""},
+         RecordFilter{"subject", RecordFilter::Op::not_equal, {"Art"}, ""}},
+        {}};
     EXPECT_EQ(failing.to_text(), "failing_grades(grading_period, subject in [\"Mathematics\", "
                                  "\"Science\"], course_code not in [\"X1\"], subject != \"Art\")");
     EXPECT_EQ((MetricCall{"attr", std::nullopt, {}, {Value::of(std::string("iep"))}}).to_text(),
@@ -768,8 +771,9 @@ TEST_F(ExprTest, PassesWindowsAndFiltersToTheContext) {
                      "== 2"));
     EXPECT_EQ(
         m_context.m_requests,
-        (Strings{"incidents(school_year, behavior = \"State Offense\")",
-                 "failing_grades(grading_period, subject in [\"Mathematics\", \"Science\"])",
+        // Filters from named constants read as the name; literal values as themselves.
+        (Strings{"incidents(school_year, behavior = offense)",
+                 "failing_grades(grading_period, subject in core_subjects)",
                  "incidents(school_year, behavior = \"State Offense\")",
                  "failing_grades(grading_period, subject in [\"Mathematics\", \"Science\"])"}));
 }
@@ -819,7 +823,7 @@ TEST_F(ExprTest, EvidenceIncludesNamedConditionsAndFilters) {
     EXPECT_TRUE(result.value);
     EXPECT_EQ(evidence_texts(result),
               (Strings{"absence_rate(school_year) [school_year] 0.125 >= 0.1",
-                       "incidents(school_year, behavior = \"State Offense\") [school_year] 1 >= 1",
+                       "incidents(school_year, behavior = offense) [school_year] 1 >= 1",
                        "flagged_domains() [] 2 > 1"}));
 }
 

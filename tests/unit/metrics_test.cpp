@@ -127,12 +127,12 @@ TEST_F(MetricsTest, IncidentsAreDistinctAndFilterable) {
     EXPECT_DOUBLE_EQ(metric(call("incidents", school_year), "2025-10-31"), 4);
     EXPECT_DOUBLE_EQ(metric(call("incidents", school_year), "2025-09-20"), 2);
     EXPECT_DOUBLE_EQ(metric(call("incidents", school_year,
-                                 {{"behavior", RecordFilter::Op::equal, {"State Offense"}}}),
+                                 {{"behavior", RecordFilter::Op::equal, {"State Offense"}, ""}}),
                             "2025-10-31"),
                      1);
     EXPECT_DOUBLE_EQ(
         metric(call("incidents", school_year,
-                    {{"behavior", RecordFilter::Op::not_in, {"State Offense", "Other"}}}),
+                    {{"behavior", RecordFilter::Op::not_in, {"State Offense", "Other"}, ""}}),
                "2025-10-31"),
         2);
     EXPECT_DOUBLE_EQ(metric(call("suspensions", school_year), "2025-10-31"), 2);
@@ -155,7 +155,8 @@ TEST_F(MetricsTest, FailingGradesUseEachSectionsLatestGrade) {
     EXPECT_DOUBLE_EQ(metric(call("failing_grades", school_year,
                                  {{"subject",
                                    RecordFilter::Op::in,
-                                   {"Mathematics", "English Language and Literature"}}}),
+                                   {"Mathematics", "English Language and Literature"},
+                                   ""}}),
                             "2025-09-27"),
                      1);
     // Letter-only grades count for failing, not for the average.
