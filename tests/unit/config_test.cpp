@@ -849,5 +849,44 @@ TEST_F(YamlReaderTest, EmptyPathIsAnError) {
                                         ":1:4: expected a path, not an empty string"));
 }
 
+// --- rules_dir and pass_mark ---
+
+TEST_F(ConfigTest, RulesDirResolvesAgainstTheConfigFolderAndPassMarkDefaults) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+rules_dir: rules.d
+feeds: []
+)yaml");
+    ASSERT_TRUE(load.config.has_value()) << ::testing::PrintToString(messages(load));
+    EXPECT_EQ(load.config->rules_dir, dir / "rules.d");
+    EXPECT_DOUBLE_EQ(load.config->pass_mark_for("101"), 65);
+}
+
+TEST_F(ConfigTest, PassMarkMayBeSetPerSchool) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+pass_mark: {default: 60, schools: {"101": 70}}
+feeds: []
+)yaml");
+    ASSERT_TRUE(load.config.has_value()) << ::testing::PrintToString(messages(load));
+    EXPECT_DOUBLE_EQ(load.config->pass_mark_for("101"), 70);
+    EXPECT_DOUBLE_EQ(load.config->pass_mark_for("102"), 60);
+}
+
+TEST_F(ConfigTest, ABadPassMarkIsReportedWhereItIs) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+pass_mark: {default: sixty, schools: {"101": 300}, school: 1}
+feeds: []
+)yaml");
+    EXPECT_FALSE(load.config.has_value());
+    EXPECT_THAT(messages(load),
+                ElementsAre(warning_at(3, 52, "unknown key 'school' in pass_mark (did you mean "
+                                              "'schools'?)"),
+                            error_at(3, 22, "a pass mark must be a number from 0 to 200, not 'sixty'"),
+                            error_at(3, 46, "a pass mark must be a number from 0 to 200, not '300'"),
+                            warning_at(4, 8, "no feeds are configured: nothing will be ingested")));
+}
+
 } // namespace
 } // namespace ewsd::core
