@@ -10,7 +10,7 @@ namespace ewsd::store {
 
 namespace {
 
-int day_of(const std::string& iso) {
+int day_of(std::string_view iso) {
     const auto date = util::parse_iso_date(iso);
     return date ? util::to_day_number(*date) : 0;
 }
@@ -32,12 +32,41 @@ constexpr const char* incidents_sql =
     "SELECT student_id, incident_id, date, behavior, coalesce(action, ''), action_days "
     "FROM incidents";
 
-void add_enrollment(StudentData& s, SQLite::Statement& q) {
-    const std::string exit = q.getColumn(3).getString();
-    s.enrollments.push_back({q.getColumn(1).getString(), day_of(q.getColumn(2).getString()),
-                             exit.empty() ? still_enrolled : day_of(exit),
-                             q.getColumn(4).getInt()});
-    if (s.attributes.empty()) {
+// Reading a whole district allocates little: rows of the previous student are
+// overwritten in place (their strings keep their buffers), and text columns
+// are copied straight from SQLite's buffer.
+struct Used {
+    std::size_t enrollments = 0;
+    std::size_t attendance = 0;
+    std::size_t grades = 0;
+    std::size_t incidents = 0;
+};
+
+template <typename Row> Row& slot(std::vector<Row>& rows, std::size_t& used) {
+    if (used == rows.size()) {
+        rows.emplace_back();
+    }
+    return rows[used++];
+}
+
+void text(SQLite::Statement& q, int index, std::string& out) {
+    const SQLite::Column column = q.getColumn(index);
+    out.assign(column.getText(), static_cast<std::size_t>(column.getBytes()));
+}
+
+int day_at(SQLite::Statement& q, int index) {
+    const SQLite::Column column = q.getColumn(index);
+    return day_of(std::string_view(column.getText(), static_cast<std::size_t>(column.getBytes())));
+}
+
+void add_enrollment(StudentData& s, Used& used, SQLite::Statement& q) {
+    EnrollmentSpan& e = slot(s.enrollments, used.enrollments);
+    text(q, 1, e.school_id);
+    e.entry = day_at(q, 2);
+    e.exit = q.getColumn(3).getBytes() == 0 ? still_enrolled : day_at(q, 3);
+    e.grade_level = q.getColumn(4).getInt();
+    if (used.enrollments == 1) {
+        s.attributes.clear();
         const auto attributes = nlohmann::json::parse(q.getColumn(5).getString(), nullptr, false);
         if (attributes.is_object()) {
             for (const auto& [key, value] : attributes.items()) {
@@ -47,30 +76,46 @@ void add_enrollment(StudentData& s, SQLite::Statement& q) {
     }
 }
 
-void add_attendance(StudentData& s, SQLite::Statement& q) {
-    s.attendance.push_back({day_of(q.getColumn(1).getString()), q.getColumn(2).getString(),
-                            q.getColumn(3).getDouble()});
+void add_attendance(StudentData& s, Used& used, SQLite::Statement& q) {
+    AttendanceRow& a = slot(s.attendance, used.attendance);
+    a.day = day_at(q, 1);
+    text(q, 2, a.category);
+    a.duration = q.getColumn(3).getDouble();
 }
 
-void add_grade(StudentData& s, SQLite::Statement& q) {
-    GradeRow g{q.getColumn(1).getString(),
-               q.getColumn(2).getString(),
-               q.getColumn(3).getString(),
-               q.getColumn(4).getString(),
-               q.getColumn(5).getString(),
-               day_of(q.getColumn(6).getString()),
-               std::nullopt,
-               q.getColumn(8).getString()};
-    if (!q.getColumn(7).isNull()) {
+void add_grade(StudentData& s, Used& used, SQLite::Statement& q) {
+    GradeRow& g = slot(s.grades, used.grades);
+    text(q, 1, g.section_id);
+    text(q, 2, g.school_id);
+    text(q, 3, g.course_code);
+    text(q, 4, g.subject);
+    text(q, 5, g.grading_period);
+    g.day = day_at(q, 6);
+    if (q.getColumn(7).isNull()) {
+        g.numeric.reset();
+    } else {
         g.numeric = q.getColumn(7).getDouble();
     }
-    s.grades.push_back(std::move(g));
+    text(q, 8, g.letter);
 }
 
-void add_incident(StudentData& s, SQLite::Statement& q) {
-    s.incidents.push_back({q.getColumn(1).getString(), day_of(q.getColumn(2).getString()),
-                           q.getColumn(3).getString(), q.getColumn(4).getString(),
-                           q.getColumn(5).getDouble()});
+void add_incident(StudentData& s, Used& used, SQLite::Statement& q) {
+    IncidentRow& i = slot(s.incidents, used.incidents);
+    text(q, 1, i.incident_id);
+    i.day = day_at(q, 2);
+    text(q, 3, i.behavior);
+    text(q, 4, i.action);
+    i.action_days = q.getColumn(5).getDouble();
+}
+
+using AddRow = void (*)(StudentData&, Used&, SQLite::Statement&);
+
+// Drops the rows a previous student left beyond this one's.
+void trim(StudentData& s, const Used& used) {
+    s.enrollments.resize(used.enrollments);
+    s.attendance.resize(used.attendance);
+    s.grades.resize(used.grades);
+    s.incidents.resize(used.incidents);
 }
 
 void sort_rows(StudentData& s) {
@@ -85,20 +130,19 @@ void sort_rows(StudentData& s) {
 // One ordered cursor over a table, advanced student by student.
 class Cursor {
 public:
-    Cursor(SQLite::Database& db, const std::string& sql,
-           void (*add)(StudentData&, SQLite::Statement&))
+    Cursor(SQLite::Database& db, const std::string& sql, AddRow add)
         : m_query(db, sql + " ORDER BY student_id"), m_add(add) {
         step();
     }
     [[nodiscard]] bool valid() const { return m_valid; }
     [[nodiscard]] const std::string& key() const { return m_key; }
     // Adds every row of `student_id` (skipping rows of students before it).
-    void take(StudentData& s) {
+    void take(StudentData& s, Used& used) {
         while (m_valid && m_key < s.student_id) {
             step();
         }
         while (m_valid && m_key == s.student_id) {
-            m_add(s, m_query);
+            m_add(s, used, m_query);
             step();
         }
     }
@@ -107,12 +151,12 @@ private:
     void step() {
         m_valid = m_query.executeStep();
         if (m_valid) {
-            m_key = m_query.getColumn(0).getString();
+            text(m_query, 0, m_key);
         }
     }
 
     SQLite::Statement m_query;
-    void (*m_add)(StudentData&, SQLite::Statement&);
+    AddRow m_add;
     bool m_valid = false;
     std::string m_key;
 };
@@ -179,11 +223,12 @@ StudentReader::~StudentReader() = default;
 std::optional<StudentData> StudentReader::read(const std::string& student_id) {
     StudentData s;
     s.student_id = student_id;
-    const auto fill = [&](SQLite::Statement& q, void (*add)(StudentData&, SQLite::Statement&)) {
+    Used used;
+    const auto fill = [&](SQLite::Statement& q, AddRow add) {
         q.reset();
         q.bind(1, student_id);
         while (q.executeStep()) {
-            add(s, q);
+            add(s, used, q);
         }
     };
     fill(m_statements->enrollments, add_enrollment);
@@ -202,13 +247,15 @@ void StudentReader::for_each(const std::function<void(const StudentData&)>& visi
     Cursor attendance(m_db.sql(), attendance_sql, add_attendance);
     Cursor grades(m_db.sql(), grades_sql, add_grade);
     Cursor incidents(m_db.sql(), incidents_sql, add_incident);
+    StudentData s;
     while (enrollments.valid()) {
-        StudentData s;
         s.student_id = enrollments.key();
-        enrollments.take(s);
-        attendance.take(s);
-        grades.take(s);
-        incidents.take(s);
+        Used used;
+        enrollments.take(s, used);
+        attendance.take(s, used);
+        grades.take(s, used);
+        incidents.take(s, used);
+        trim(s, used);
         sort_rows(s);
         visit(s);
     }
