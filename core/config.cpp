@@ -272,14 +272,7 @@ ConfigLoad load_config(const std::filesystem::path& file) {
 
 Config load_config_or_throw(const std::filesystem::path& file) {
     ConfigLoad load = load_config(file);
-    std::string errors;
-    for (const auto& d : load.diagnostics.items()) {
-        if (d.severity == util::Diagnostic::Severity::warning) {
-            util::log::warning(d.format());
-        } else {
-            errors += (errors.empty() ? "" : "\n") + d.format();
-        }
-    }
+    const std::string errors = load.diagnostics.log_warnings_and_join_errors();
     if (!load.config) {
         throw ConfigError(errors.empty() ? file.string() + ": invalid configuration" : errors);
     }

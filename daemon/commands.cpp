@@ -115,14 +115,7 @@ int today_in(const std::string& timezone) {
 
 rules::RuleSet load_rules_or_throw(const core::Config& config) {
     rules::RuleLoad load = rules::load_rules(config.rules_dir);
-    std::string errors;
-    for (const auto& d : load.diagnostics.items()) {
-        if (d.severity == util::Diagnostic::Severity::warning) {
-            util::log::warning(d.format());
-        } else {
-            errors += (errors.empty() ? "" : "\n") + d.format();
-        }
-    }
+    const std::string errors = load.diagnostics.log_warnings_and_join_errors();
     if (!load.rules) {
         throw core::ConfigError(errors);
     }

@@ -120,6 +120,7 @@ private:
     };
 
     void collect_ids(const SourceFile& file, core::YamlReader& reader, const YAML::Node& rules);
+    bool already_defined(core::YamlReader& reader, const YAML::Node& key);
     void read_constants(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node);
     void read_conditions(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node);
     void read_rule(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node);
@@ -217,6 +218,15 @@ void Loader::collect_ids(const SourceFile& file, core::YamlReader& reader,
     }
 }
 
+bool Loader::already_defined(core::YamlReader& reader, const YAML::Node& key) {
+    const std::string& name = key.Scalar();
+    if (m_set.definitions.count(name) == 0 && m_builtins.count(name) == 0) {
+        return false;
+    }
+    reader.error(key, "'" + name + "' is already defined");
+    return true;
+}
+
 void Loader::read_constants(const SourceFile& file, core::YamlReader& reader,
                             const YAML::Node& node) {
     if (!node.IsMap()) {
@@ -225,8 +235,7 @@ void Loader::read_constants(const SourceFile& file, core::YamlReader& reader,
     }
     for (const auto& entry : node) {
         const std::string name = entry.first.Scalar();
-        if (m_set.definitions.count(name) != 0 || m_builtins.count(name) != 0) {
-            reader.error(entry.first, "'" + name + "' is already defined");
+        if (already_defined(reader, entry.first)) {
             continue;
         }
         if (auto value = read_constant(reader, entry.second)) {
@@ -246,8 +255,7 @@ void Loader::read_conditions(const SourceFile& file, core::YamlReader& reader,
     // conditions can never form a cycle.
     for (const auto& entry : node) {
         const std::string name = entry.first.Scalar();
-        if (m_set.definitions.count(name) != 0 || m_builtins.count(name) != 0) {
-            reader.error(entry.first, "'" + name + "' is already defined");
+        if (already_defined(reader, entry.first)) {
             continue;
         }
         m_current_rule.clear();

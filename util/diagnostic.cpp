@@ -1,5 +1,7 @@
 #include "util/diagnostic.hpp"
 
+#include "util/log.hpp"
+
 #include <algorithm>
 
 namespace ewsd::util {
@@ -34,6 +36,18 @@ bool Diagnostics::has_errors() const {
     return std::any_of(m_items.begin(), m_items.end(), [](const Diagnostic& d) {
         return d.severity == Diagnostic::Severity::error;
     });
+}
+
+std::string Diagnostics::log_warnings_and_join_errors() const {
+    std::string errors;
+    for (const auto& d : m_items) {
+        if (d.severity == Diagnostic::Severity::warning) {
+            log::warning(d.format());
+        } else {
+            errors += (errors.empty() ? "" : "\n") + d.format();
+        }
+    }
+    return errors;
 }
 
 } // namespace ewsd::util

@@ -24,6 +24,9 @@ public:
     void error(std::string file, int line, int column, std::string message);
     void warning(std::string file, int line, int column, std::string message);
     [[nodiscard]] bool has_errors() const;
+    // For start-up: logs every warning and returns the errors, one per line
+    // (empty when there are none).
+    [[nodiscard]] std::string log_warnings_and_join_errors() const;
     [[nodiscard]] const std::vector<Diagnostic>& items() const { return m_items; }
 
 private:
