@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace ewsd::rules {
 
@@ -61,14 +62,26 @@ void StudentMetrics::set_fired(std::set<std::string> rule_ids, std::set<std::str
     m_fired_domains = std::move(domains);
 }
 
-std::string StudentMetrics::latest_grading_period() const {
-    std::string period;
+std::vector<StudentMetrics::Period> StudentMetrics::periods() const {
+    // A period begins when its first grade is posted; a correction to an
+    // earlier period, posted later, does not make that period the current one.
+    std::map<std::string, Period> by_name;
     for (const auto& g : m_student.grades) {
-        if (g.day <= m_as_of) {
-            period = g.grading_period; // grades are sorted by day
+        if (g.day > m_as_of) {
+            break; // grades are sorted by day
         }
+        const auto [it, inserted] =
+            by_name.try_emplace(g.grading_period, Period{g.grading_period, g.day, g.day});
+        it->second.last = std::max(it->second.last, g.day);
     }
-    return period;
+    std::vector<Period> out;
+    for (auto& [name, period] : by_name) {
+        out.push_back(std::move(period));
+    }
+    std::sort(out.begin(), out.end(), [](const Period& a, const Period& b) {
+        return std::tie(a.first, a.last, a.name) < std::tie(b.first, b.last, b.name);
+    });
+    return out;
 }
 
 StudentMetrics::Range StudentMetrics::range(const Window& window) const {
@@ -85,12 +98,16 @@ StudentMetrics::Range StudentMetrics::range(const Window& window) const {
     case Window::Kind::school_year:
         return {m_settings.school_year_start, m_as_of};
     case Window::Kind::grading_period: {
-        // From the day after the previous period's last grade to the as-of date.
-        const std::string period = latest_grading_period();
+        // From the day after the last grade of another period posted before
+        // the current period began, to the as-of date.
+        const auto all = periods();
         int start = m_settings.school_year_start;
-        for (const auto& g : m_student.grades) {
-            if (g.day <= m_as_of && g.grading_period != period) {
-                start = std::max(start, g.day + 1);
+        if (!all.empty()) {
+            const int current_first = all.back().first;
+            for (const auto& g : m_student.grades) {
+                if (g.day < current_first) {
+                    start = std::max(start, g.day + 1);
+                }
             }
         }
         return {start, m_as_of};
@@ -169,10 +186,27 @@ double StudentMetrics::incident_metric(const MetricCall& call, Range r) const {
 }
 
 double StudentMetrics::grade_metric(const MetricCall& call, Range r) const {
-    // Each section's latest grade dated in the window.
+    // Each section's latest grade dated in the window; over `grading_period`,
+    // the grades of the current period.
+    std::set<std::string> current; // empty: any period
+    if (call.window && call.window->kind == Window::Kind::grading_period) {
+        const auto all = periods();
+        if (all.empty()) {
+            return 0;
+        }
+        // Periods that began the same day (a semester grade posted with the
+        // last six-weeks grades) are current together.
+        for (const auto& p : all) {
+            if (p.first == all.back().first) {
+                current.insert(p.name);
+            }
+        }
+        r.from = -(1 << 30);
+    }
     std::map<std::string, const store::GradeRow*> latest;
     for (const auto& g : m_student.grades) {
-        if (g.day < r.from || g.day > r.to) {
+        if (g.day < r.from || g.day > r.to ||
+            (!current.empty() && current.count(g.grading_period) == 0)) {
             continue;
         }
         const auto field = [&](const std::string& name) -> const std::string& {
@@ -205,23 +239,12 @@ double StudentMetrics::grade_metric(const MetricCall& call, Range r) const {
 }
 
 double StudentMetrics::grade_change() const {
-    // Periods in the order of their latest grade date up to the as-of date.
-    std::map<std::string, int> period_end;
-    for (const auto& g : m_student.grades) {
-        if (g.day <= m_as_of) {
-            period_end[g.grading_period] = std::max(period_end[g.grading_period], g.day);
-        }
-    }
-    std::vector<std::pair<int, std::string>> order;
-    for (const auto& [period, end] : period_end) {
-        order.emplace_back(end, period);
-    }
-    if (order.size() < 2) {
+    const auto all = periods();
+    if (all.size() < 2) {
         return 0;
     }
-    std::sort(order.begin(), order.end());
     const auto average = [&](const std::string& period) {
-        std::map<std::string, double> by_section;
+        std::map<std::string, double> by_section; // each section's latest grade
         for (const auto& g : m_student.grades) {
             if (g.day <= m_as_of && g.grading_period == period && g.numeric) {
                 by_section[g.section_id] = *g.numeric;
@@ -233,7 +256,7 @@ double StudentMetrics::grade_change() const {
         }
         return by_section.empty() ? 0.0 : sum / static_cast<double>(by_section.size());
     };
-    return average(order.back().second) - average(order[order.size() - 2].second);
+    return average(all.back().name) - average(all[all.size() - 2].name);
 }
 
 double StudentMetrics::metric(const MetricCall& call) {

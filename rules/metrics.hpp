@@ -40,7 +40,13 @@ private:
         int to;
     };
     Range range(const Window& window) const;
-    std::string latest_grading_period() const;
+    struct Period {
+        std::string name;
+        int first = 0; // its first and last grade dated on or before the as-of date
+        int last = 0;
+    };
+    // Grading periods with grades up to the as-of date, the current one last.
+    std::vector<Period> periods() const;
     int count_enrolled(Range r) const;
     double absences(Range r, bool excused, bool unexcused) const;
     double incident_metric(const MetricCall& call, Range r) const;

@@ -185,6 +185,37 @@ TEST_F(MetricsTest, GradingPeriodWindowAndGradeChange) {
     EXPECT_DOUBLE_EQ(metric(call("absences", grading_period), "2025-11-10"), 1);
 }
 
+TEST_F(MetricsTest, APeriodPostedTheSameDayDoesNotHideTheCurrentPeriod) {
+    student.grades = {
+        {"M", "102", "MATH-07", "Mathematics", "Six Weeks 2", day("2025-11-14"), 80.0, ""},
+        {"M", "102", "MATH-07", "Mathematics", "Six Weeks 3", day("2026-01-08"), 60.0, ""},
+        // A semester grade in another section, posted the same day.
+        {"A", "102", "ART-07", "Fine and Performing Arts", "Semester 1", day("2026-01-08"), 90.0,
+         ""},
+    };
+    EXPECT_DOUBLE_EQ(metric(call("failing_grades", grading_period), "2026-01-30"), 1);
+    EXPECT_DOUBLE_EQ(metric(call("average_grade", grading_period), "2026-01-30"), 75);
+}
+
+TEST_F(MetricsTest, ALateCorrectionToAnEarlierPeriodDoesNotMakeItCurrent) {
+    student.grades = {
+        {"M", "102", "MATH-07", "Mathematics", "P1", day("2025-09-26"), 50.0, ""},
+        {"M", "102", "MATH-07", "Mathematics", "P2", day("2025-11-07"), 60.0, ""},
+        {"E", "102", "ENG-07", "English", "P2", day("2025-11-07"), 90.0, ""},
+        // P1's grade corrected after P2's grades were posted.
+        {"M", "102", "MATH-07", "Mathematics", "P1", day("2025-11-12"), 75.0, ""},
+    };
+    // The current period is still P2: math 60 fails (school 102 passes at 70).
+    EXPECT_DOUBLE_EQ(metric(call("failing_grades", grading_period), "2025-11-20"), 1);
+    // P2 average 75 minus P1's (corrected) 75.
+    EXPECT_DOUBLE_EQ(metric(call("grade_change"), "2025-11-20"), 0);
+    // Attendance over the period starts after P1's last grade before P2 began.
+    student.attendance = {{day("2025-09-26"), "Unexcused Absence", 1},
+                          {day("2025-09-29"), "Unexcused Absence", 1},
+                          {day("2025-11-13"), "Unexcused Absence", 1}};
+    EXPECT_DOUBLE_EQ(metric(call("absences", grading_period), "2025-11-20"), 2);
+}
+
 TEST_F(MetricsTest, AttributesComeFromTheCurrentEnrollment) {
     StudentMetrics before(student, calendars, settings, day("2025-09-01"));
     EXPECT_EQ(before.attribute("school_id").string, "101");
