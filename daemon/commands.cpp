@@ -291,7 +291,7 @@ int command_evaluate(const std::filesystem::path& config_path, const EvaluateOpt
         }
         visit(*student);
     } else {
-        reader.for_each(visit);
+        reader.for_each(visit, as_of_text);
     }
     if (options.format == "table") {
         // Highest tier first; students in id order within a tier.

@@ -130,8 +130,13 @@ void sort_rows(StudentData& s) {
 // One ordered cursor over a table, advanced student by student.
 class Cursor {
 public:
-    Cursor(SQLite::Database& db, const std::string& sql, AddRow add)
-        : m_query(db, sql + " ORDER BY student_id"), m_add(add) {
+    // With `up_to` (an ISO date), rows dated after it are not read.
+    Cursor(SQLite::Database& db, const std::string& sql, AddRow add, const std::string& up_to = {})
+        : m_query(db, sql + (up_to.empty() ? "" : " WHERE +date <= ?") + " ORDER BY student_id"),
+          m_add(add) {
+        if (!up_to.empty()) {
+            m_query.bind(1, up_to);
+        }
         step();
     }
     [[nodiscard]] bool valid() const { return m_valid; }
@@ -242,11 +247,12 @@ std::optional<StudentData> StudentReader::read(const std::string& student_id) {
     return s;
 }
 
-void StudentReader::for_each(const std::function<void(const StudentData&)>& visit) {
+void StudentReader::for_each(const std::function<void(const StudentData&)>& visit,
+                             const std::string& up_to) {
     Cursor enrollments(m_db.sql(), enrollments_sql, add_enrollment);
-    Cursor attendance(m_db.sql(), attendance_sql, add_attendance);
-    Cursor grades(m_db.sql(), grades_sql, add_grade);
-    Cursor incidents(m_db.sql(), incidents_sql, add_incident);
+    Cursor attendance(m_db.sql(), attendance_sql, add_attendance, up_to);
+    Cursor grades(m_db.sql(), grades_sql, add_grade, up_to);
+    Cursor incidents(m_db.sql(), incidents_sql, add_incident, up_to);
     StudentData s;
     while (enrollments.valid()) {
         s.student_id = enrollments.key();

@@ -85,8 +85,11 @@ public:
     StudentReader& operator=(const StudentReader&) = delete;
 
     std::optional<StudentData> read(const std::string& student_id);
-    // Calls `visit` for every enrolled student, in student_id order.
-    void for_each(const std::function<void(const StudentData&)>& visit);
+    // Calls `visit` for every enrolled student, in student_id order. With
+    // `up_to` (YYYY-MM-DD), events dated after it are left out: an evaluation
+    // as of that date never looks at them.
+    void for_each(const std::function<void(const StudentData&)>& visit,
+                  const std::string& up_to = {});
 
 private:
     Database& m_db;
