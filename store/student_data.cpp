@@ -169,10 +169,15 @@ private:
 } // namespace
 
 Calendars::Calendars(Database& db) {
-    SQLite::Statement q(
-        db.sql(), "SELECT school_id, date FROM calendar WHERE instructional = 1 ORDER BY 1, 2");
+    // Every school with calendar rows gets an entry, even one without an
+    // instructional day (it then has none, rather than Monday to Friday).
+    SQLite::Statement q(db.sql(),
+                        "SELECT school_id, date, instructional FROM calendar ORDER BY 1, 2");
     while (q.executeStep()) {
-        m_days[q.getColumn(0).getString()].push_back(day_of(q.getColumn(1).getString()));
+        auto& days = m_days[q.getColumn(0).getString()];
+        if (q.getColumn(2).getInt() != 0) {
+            days.push_back(day_at(q, 1));
+        }
     }
 }
 

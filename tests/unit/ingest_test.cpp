@@ -3,7 +3,9 @@
 #include "connectors/csv/csv_feed.hpp"
 #include "store/database.hpp"
 #include "store/queries.hpp"
+#include "store/student_data.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "util/date.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <fstream>
@@ -337,6 +339,28 @@ TEST_F(IngestTest, AMissingFeedFolderFails) {
     ASSERT_EQ(reports.size(), 1U);
     EXPECT_EQ(reports[0].status, LoadReport::Status::failed);
     EXPECT_NE(reports[0].message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(IngestTest, CalendarsFollowTheLoadedCalendar) {
+    const auto feed = feed_config();
+    // School 101 has a calendar; 102 has rows but no instructional day; 103 none.
+    drop(feed, "calendar.csv",
+         "school_id,date,instructional\n101,2025-09-01,false\n101,2025-09-02,true\n"
+         "102,2025-09-02,false\n");
+    poll(feed);
+    const store::Calendars calendars(db);
+    const auto day = [](const char* iso) {
+        return util::to_day_number(*util::parse_iso_date(iso));
+    };
+    std::vector<int> days;
+    calendars.instructional_days("101", day("2025-09-01"), day("2025-09-05"), days);
+    EXPECT_EQ(days, std::vector<int>{day("2025-09-02")});
+    days.clear();
+    calendars.instructional_days("102", day("2025-09-01"), day("2025-09-05"), days);
+    EXPECT_TRUE(days.empty());
+    days.clear();
+    calendars.instructional_days("103", day("2025-09-01"), day("2025-09-07"), days);
+    EXPECT_EQ(days.size(), 5U); // Monday to Friday
 }
 
 TEST(DatabaseTest, IsCreatedPrivateAndMigrated) {
