@@ -43,7 +43,12 @@ CREATE TEMP TABLE p AS
 SELECT as_of,
        school_year_start,
        date(school_year_start, '-366 days') AS days_from,
-       65.0 AS pass_mark
+       65.0 AS pass_mark,
+       -- the `september` window: the latest September that began by as_of
+       (CASE WHEN strftime('%m', as_of) >= '09' THEN CAST(strftime('%Y', as_of) AS INTEGER)
+             ELSE CAST(strftime('%Y', as_of) AS INTEGER) - 1 END) || '-09-01' AS sept_from,
+       (CASE WHEN strftime('%m', as_of) >= '09' THEN CAST(strftime('%Y', as_of) AS INTEGER)
+             ELSE CAST(strftime('%Y', as_of) AS INTEGER) - 1 END) || '-09-30' AS sept_to
 FROM bench_params;
 
 -- The enrolled students, with the attributes of their current enrollment: the
@@ -149,12 +154,14 @@ DROP TABLE IF EXISTS temp.absence;
 CREATE TEMP TABLE absence (
     student_id TEXT PRIMARY KEY,
     year_abs   REAL,   -- absences(school_year)
-    sd20_abs   REAL    -- absences(20sd)
+    sd20_abs   REAL,   -- absences(20sd)
+    sept_abs   REAL    -- absences(september)
 ) WITHOUT ROWID;
 INSERT INTO absence
 SELECT a.student_id,
        sum(CASE WHEN a.date >= p.school_year_start THEN a.duration ELSE 0.0 END),
-       sum(CASE WHEN a.date >= en.sd20_from THEN a.duration ELSE 0.0 END)
+       sum(CASE WHEN a.date >= en.sd20_from THEN a.duration ELSE 0.0 END),
+       sum(CASE WHEN a.date BETWEEN p.sept_from AND p.sept_to THEN a.duration ELSE 0.0 END)
 FROM attendance a JOIN p JOIN enrolled en ON en.student_id = a.student_id
 WHERE a.category IN ('Excused Absence', 'Unexcused Absence') AND a.date <= p.as_of
 GROUP BY a.student_id;
@@ -243,6 +250,7 @@ CREATE TEMP TABLE metric (
     year_rate    REAL,      -- absence_rate(school_year)
     sd20_days    INTEGER,   -- enrolled_days(20sd)
     sd20_rate    REAL,      -- attendance_rate(20sd)
+    sept_abs     REAL,      -- absences(september)
     incidents    INTEGER,
     suspensions  INTEGER,
     state        INTEGER,
@@ -257,6 +265,7 @@ SELECT s.student_id, s.school_id, s.grade_level,
        coalesce(en.sd20_days, 0),
        1.0 - CASE WHEN coalesce(en.sd20_days, 0) = 0 THEN 0.0
                   ELSE coalesce(ab.sd20_abs, 0.0) / en.sd20_days END,
+       coalesce(ab.sept_abs, 0.0),
        coalesce(i.incidents, 0), coalesce(i.suspensions, 0), coalesce(i.state, 0),
        coalesce(c.failing, 0), coalesce(c.failing_core, 0)
 FROM student s
@@ -280,6 +289,12 @@ SELECT student_id, 'chronic-absence-severe', 'attendance' FROM metric
 UNION ALL
 SELECT student_id, 'recent-attendance', 'attendance' FROM metric
  WHERE sd20_days >= 10 AND sd20_rate < 0.90
+UNION ALL
+SELECT student_id, 'early-absences', 'attendance' FROM metric
+ WHERE sept_abs >= 2 AND sept_abs <= 4
+UNION ALL
+SELECT student_id, 'early-absences-many', 'attendance' FROM metric
+ WHERE sept_abs > 4
 UNION ALL
 SELECT student_id, 'suspension', 'behavior' FROM metric
  WHERE suspensions >= 1

@@ -34,7 +34,8 @@ RULES_SQL = os.path.join(HERE, "default_rules.sql")
 # The default rule set (config/rules.d/10-abc.yaml), in file order.
 DEFAULT_RULES = [
     "chronic-absence-approaching", "chronic-absence", "chronic-absence-severe",
-    "recent-attendance", "suspension", "behavior-incidents", "behavior-incidents-serious",
+    "recent-attendance", "early-absences", "early-absences-many",
+    "suspension", "behavior-incidents", "behavior-incidents-serious",
     "failing-core-course", "course-failure", "course-failures", "multiple-domains",
 ]
 EXAMPLES = 3  # differences shown per rule and side

@@ -421,10 +421,10 @@ private:
         if (window.kind == Expr::Kind::window) {
             window.type = Type::window;
         } else {
-            error(window.position,
-                  "expected a window (30d, 6w, 20sd, school_year, grading_period, all) as the "
-                  "first argument of " +
-                      name + "(), not '" + source_text(window) + "'");
+            error(window.position, "expected a window (30d, 6w, 20sd, school_year, grading_period, "
+                                   "all, september) as the "
+                                   "first argument of " +
+                                       name + "(), not '" + source_text(window) + "'");
         }
         if (function.shape == Shape::window) {
             if (call.items.size() > 1) {

@@ -158,8 +158,29 @@ std::string Window::to_text() const {
         return "grading_period";
     case Kind::all:
         return "all";
+    case Kind::month:
+        return month_window_name(count);
     }
     return "all";
+}
+
+namespace {
+constexpr const char* month_names[] = {"january",   "february", "march",    "april",
+                                       "may",       "june",     "july",     "august",
+                                       "september", "october",  "november", "december"};
+} // namespace
+
+int month_window(const std::string& name) {
+    for (int m = 1; m <= 12; ++m) {
+        if (name == month_names[m - 1]) {
+            return m;
+        }
+    }
+    return 0;
+}
+
+const char* month_window_name(int month) {
+    return month >= 1 && month <= 12 ? month_names[month - 1] : "?";
 }
 
 std::string MetricCall::to_text() const {

@@ -39,6 +39,10 @@ struct Value {
 };
 
 // A time window over which a metric is computed, relative to the as-of date.
+// The month window names, "january" .. "december"; 0 when `name` is none.
+int month_window(const std::string& name);
+const char* month_window_name(int month);
+
 struct Window {
     enum class Kind {
         days,           // Nd: the N calendar days ending on the as-of date (inclusive)
@@ -47,10 +51,11 @@ struct Window {
         school_year,    // from the configured school year start to the as-of date
         grading_period, // the student's latest grading period with a grade dated <= as-of
         all,
+        month, // january .. december: the latest such month, up to the as-of date
     };
     Kind kind = Kind::all;
-    int count = 0;                             // N for days, weeks, school_days
-    [[nodiscard]] std::string to_text() const; // "30d", "6w", "20sd", "school_year", ...
+    int count = 0;                             // N for days, weeks, school_days; 1-12 for month
+    [[nodiscard]] std::string to_text() const; // "30d", "6w", "20sd", "school_year", "september"
     bool operator==(const Window& other) const = default;
 };
 

@@ -1,5 +1,7 @@
 #include "rules/metrics.hpp"
 
+#include "util/date.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -114,6 +116,19 @@ StudentMetrics::Range StudentMetrics::range(const Window& window) const {
     }
     case Window::Kind::all:
         return {-(1 << 30), m_as_of};
+    case Window::Kind::month: {
+        // The latest such month that began on or before the as-of date.
+        const util::Date as_of = util::from_day_number(m_as_of);
+        auto year = as_of.year();
+        if (static_cast<int>(static_cast<unsigned>(as_of.month())) < window.count) {
+            --year;
+        }
+        const std::chrono::month month{static_cast<unsigned>(window.count)};
+        const int first = util::to_day_number(util::Date{year, month, std::chrono::day{1}});
+        const int last = util::to_day_number(
+            util::Date{std::chrono::year_month_day_last{year, std::chrono::month_day_last{month}}});
+        return {first, std::min(last, m_as_of)};
+    }
     }
     throw std::logic_error("unknown window");
 }

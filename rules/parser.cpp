@@ -358,7 +358,8 @@ ExprPtr make_binary(std::string op, Position position, ExprPtr left, ExprPtr rig
 }
 
 bool is_window_name(const std::string& name) {
-    return name == "school_year" || name == "grading_period" || name == "all";
+    return name == "school_year" || name == "grading_period" || name == "all" ||
+           month_window(name) != 0;
 }
 
 class Parser {
@@ -587,6 +588,10 @@ private:
             expr->window.kind = token.text == "school_year"      ? Window::Kind::school_year
                                 : token.text == "grading_period" ? Window::Kind::grading_period
                                                                  : Window::Kind::all;
+            if (const int month = month_window(token.text); month != 0) {
+                expr->window.kind = Window::Kind::month;
+                expr->window.count = month;
+            }
             return expr;
         }
         auto expr = make(Expr::Kind::name, token.position);

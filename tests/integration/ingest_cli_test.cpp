@@ -126,7 +126,7 @@ TEST_F(CliTest, CheckSurvivesBrokenYaml) {
 TEST_F(CliTest, CheckAcceptsAValidConfig) {
     const auto result = ewsd({"check"});
     EXPECT_EQ(result.exit_code, 0) << result.out;
-    EXPECT_NE(result.out.find("valid (1 feed, 11 rules, 0 warnings)"), std::string::npos)
+    EXPECT_NE(result.out.find("valid (1 feed, 13 rules, 0 warnings)"), std::string::npos)
         << result.out;
 }
 

@@ -880,12 +880,14 @@ pass_mark: {default: sixty, schools: {"101": 300}, school: 1}
 feeds: []
 )yaml");
     EXPECT_FALSE(load.config.has_value());
-    EXPECT_THAT(messages(load),
-                ElementsAre(warning_at(3, 52, "unknown key 'school' in pass_mark (did you mean "
-                                              "'schools'?)"),
-                            error_at(3, 22, "a pass mark must be a number from 0 to 200, not 'sixty'"),
-                            error_at(3, 46, "a pass mark must be a number from 0 to 200, not '300'"),
-                            warning_at(4, 8, "no feeds are configured: nothing will be ingested")));
+    EXPECT_THAT(
+        messages(load),
+        ElementsAre(warning_at(3, 52,
+                               "unknown key 'school' in pass_mark (did you mean "
+                               "'schools'?)"),
+                    error_at(3, 22, "a pass mark must be a number from 0 to 200, not 'sixty'"),
+                    error_at(3, 46, "a pass mark must be a number from 0 to 200, not '300'"),
+                    warning_at(4, 8, "no feeds are configured: nothing will be ingested")));
 }
 
 } // namespace

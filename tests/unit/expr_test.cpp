@@ -557,10 +557,12 @@ TEST_F(ExprTest, Arity) {
 
 TEST_F(ExprTest, WindowArguments) {
     EXPECT_EQ(check_error("absences(30) > 1"),
-              "1:10: expected a window (30d, 6w, 20sd, school_year, grading_period, all) as the "
+              "1:10: expected a window (30d, 6w, 20sd, school_year, grading_period, all, "
+              "september) as the "
               "first argument of absences(), not '30'");
     EXPECT_EQ(check_error("incidents(behavior = \"x\") > 1"),
-              "1:11: expected a window (30d, 6w, 20sd, school_year, grading_period, all) as the "
+              "1:11: expected a window (30d, 6w, 20sd, school_year, grading_period, all, "
+              "september) as the "
               "first argument of incidents(), not 'behavior = \"x\"'");
     EXPECT_EQ(check_error("30d > 1"), "1:1: '30d' is a window; a window can only be the first "
                                       "argument of a metric, like absences(30d)");
@@ -675,13 +677,15 @@ TEST_F(ExprTest, FlaggedRules) {
 }
 
 TEST_F(ExprTest, ReportsEveryErrorInOnePass) {
-    EXPECT_EQ(check_errors("absense_rate(school_year) > 0.1 or threshhold > 1\n"
-                           "  or absences(30) > 1 or school_id == 1"),
-              (Strings{"1:1: unknown function 'absense_rate' (did you mean 'absence_rate'?)",
-                       "1:36: unknown name 'threshhold' (did you mean 'threshold'?)",
-                       "2:15: expected a window (30d, 6w, 20sd, school_year, grading_period, all) "
-                       "as the first argument of absences(), not '30'",
-                       "2:36: cannot compare a string with a number"}));
+    EXPECT_EQ(
+        check_errors("absense_rate(school_year) > 0.1 or threshhold > 1\n"
+                     "  or absences(30) > 1 or school_id == 1"),
+        (Strings{
+            "1:1: unknown function 'absense_rate' (did you mean 'absence_rate'?)",
+            "1:36: unknown name 'threshhold' (did you mean 'threshold'?)",
+            "2:15: expected a window (30d, 6w, 20sd, school_year, grading_period, all, september) "
+            "as the first argument of absences(), not '30'",
+            "2:36: cannot compare a string with a number"}));
 }
 
 TEST_F(ExprTest, NoFollowOnErrorsFromAnUnknownName) {

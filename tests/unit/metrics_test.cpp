@@ -83,6 +83,20 @@ TEST_F(MetricsTest, AbsencesSumDurationsInsideTheWindowIncludingTheAsOfDay) {
     EXPECT_DOUBLE_EQ(metric(call("absences", {Window{Window::Kind::weeks, 1}}), "2025-09-07"), 1.5);
 }
 
+TEST_F(MetricsTest, AMonthWindowIsTheLatestSuchMonthUpToTheAsOfDate) {
+    student.attendance = {{day("2025-08-29"), "Unexcused Absence", 1},
+                          {day("2025-09-01"), "Unexcused Absence", 1},
+                          {day("2025-09-30"), "Excused Absence", 1},
+                          {day("2025-10-01"), "Unexcused Absence", 1}};
+    const Window september{Window::Kind::month, 9};
+    EXPECT_DOUBLE_EQ(metric(call("absences", september), "2025-09-15"), 1); // so far
+    EXPECT_DOUBLE_EQ(metric(call("absences", september), "2025-09-30"), 2);
+    EXPECT_DOUBLE_EQ(metric(call("absences", september), "2026-03-01"), 2); // last September
+    // Before September 2025 began, the latest September is 2024's.
+    EXPECT_DOUBLE_EQ(metric(call("absences", september), "2025-08-31"), 0);
+    EXPECT_EQ(september.to_text(), "september");
+}
+
 TEST_F(MetricsTest, EnrolledDaysFollowEnrollmentsAndCalendars) {
     // 2025-08-18 .. 2025-10-03 at 101, Mon-Fri: 7 weeks = 35 days (Labor Day is
     // not special without a calendar).
