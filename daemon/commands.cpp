@@ -169,8 +169,7 @@ int command_explain(const std::filesystem::path& config_path, const std::string&
         std::cerr << "ewsd explain: no enrolled student '" << student_id << "'\n";
         return 2;
     }
-    const rules::StudentMetrics metrics(*student, calendars, settings, *as_of);
-    const auto* enrollment = metrics.current_enrollment();
+    const auto* enrollment = store::current_enrollment(*student, *as_of);
     std::printf("student %s, school %s, grade %d, as of %s\n", student_id.c_str(),
                 enrollment ? enrollment->school_id.c_str() : "?",
                 enrollment ? enrollment->grade_level : 0,
@@ -274,8 +273,7 @@ int command_evaluate(const std::filesystem::path& config_path, const EvaluateOpt
         for (const auto* o : fired) {
             list += (list.empty() ? "" : ", ") + o->rule->id;
         }
-        const rules::StudentMetrics metrics(student, calendars, settings, as_of);
-        const auto* enrollment = metrics.current_enrollment();
+        const auto* enrollment = store::current_enrollment(student, as_of);
         char line[128];
         std::snprintf(line, sizeof line, "%-12s %-8s %5d %4d  ", student.student_id.c_str(),
                       enrollment ? enrollment->school_id.c_str() : "",

@@ -38,15 +38,8 @@ bool matches(const std::vector<RecordFilter>& filters,
 
 StudentMetrics::StudentMetrics(const store::StudentData& student, const store::Calendars& calendars,
                                const MetricSettings& settings, int as_of)
-    : m_student(student), m_calendars(calendars), m_settings(settings), m_as_of(as_of) {
-    for (const auto& e : student.enrollments) {
-        if (e.entry <= as_of) {
-            m_current = &e; // enrollments are sorted by entry date
-        }
-    }
-    if (m_current == nullptr && !student.enrollments.empty()) {
-        m_current = &student.enrollments.front();
-    }
+    : m_student(student), m_calendars(calendars), m_settings(settings), m_as_of(as_of),
+      m_current(store::current_enrollment(student, as_of)) {
     // Instructional days of the schools the student was enrolled in, up to the
     // as-of date (and no more than a year before the school year began).
     for (const auto& e : student.enrollments) {

@@ -168,6 +168,19 @@ private:
 
 } // namespace
 
+const EnrollmentSpan* current_enrollment(const StudentData& student, int day) {
+    const EnrollmentSpan* current = nullptr;
+    for (const auto& e : student.enrollments) {
+        if (e.entry <= day) {
+            current = &e; // enrollments are sorted by entry date
+        }
+    }
+    if (current == nullptr && !student.enrollments.empty()) {
+        current = &student.enrollments.front();
+    }
+    return current;
+}
+
 Calendars::Calendars(Database& db) {
     // Every school with calendar rows gets an entry, even one without an
     // instructional day (it then has none, rather than Monday to Friday).

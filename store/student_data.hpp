@@ -58,6 +58,10 @@ struct StudentData {
 
 inline constexpr int still_enrolled = 1 << 30;
 
+// The student's enrollment on `day` (the latest that began by then), else the
+// first one; null when the student has none.
+const EnrollmentSpan* current_enrollment(const StudentData& student, int day);
+
 // Instructional days per school, from calendar.csv; a school without rows
 // counts Monday to Friday.
 class Calendars {
