@@ -65,7 +65,7 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           }}},
         {"evaluate",
          {"ewsd evaluate [--config PATH] [--as-of YYYY-MM-DD] [--format table|json] [--rule ID] "
-          "[--student ID]",
+          "[--student ID | --changed]",
           "Evaluate the rules for every student (or one) without sending anything.",
           [](po::options_description& o) {
               add_config_option(o);
@@ -74,12 +74,16 @@ const std::vector<std::pair<std::string, Command>>& commands() {
                   "format", po::value<std::string>()->default_value("table"),
                   "table (one line per student) or json (one object per line per firing)")(
                   "rule", po::value<std::string>()->default_value(""), "only this rule")(
-                  "student", po::value<std::string>()->default_value(""), "only this student");
+                  "student", po::value<std::string>()->default_value(""), "only this student")(
+                  "changed", po::bool_switch(),
+                  "only the students whose data changed since the last evaluation (the list "
+                  "ingest keeps; evaluate only reads it)");
           },
           [](const po::variables_map& vm) {
-              return command_evaluate(
-                  config_of(vm), {vm["as-of"].as<std::string>(), vm["format"].as<std::string>(),
-                                  vm["rule"].as<std::string>(), vm["student"].as<std::string>()});
+              return command_evaluate(config_of(vm),
+                                      {vm["as-of"].as<std::string>(),
+                                       vm["format"].as<std::string>(), vm["rule"].as<std::string>(),
+                                       vm["student"].as<std::string>(), vm["changed"].as<bool>()});
           }}},
         {"explain",
          {"ewsd explain STUDENT_ID [--config PATH] [--as-of YYYY-MM-DD]",

@@ -288,6 +288,13 @@ int command_evaluate(const std::filesystem::path& config_path, const EvaluateOpt
             return 2;
         }
         visit(*student);
+    } else if (options.changed) {
+        // Incremental: one indexed read per changed student, not a full scan.
+        for (const auto& id : store::dirty_students(db)) {
+            if (auto student = reader.read(id)) {
+                visit(*student);
+            }
+        }
     } else {
         reader.for_each(visit, as_of_text);
     }

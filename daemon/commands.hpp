@@ -21,6 +21,7 @@ struct EvaluateOptions {
     std::string format = "table";
     std::string rule;
     std::string student;
+    bool changed = false; // only the students whose data changed since the last evaluation
 };
 int command_evaluate(const std::filesystem::path& config, const EvaluateOptions& options);
 

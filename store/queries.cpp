@@ -77,4 +77,13 @@ WHERE (?1 = '' OR f.name = ?1))sql";
     return out;
 }
 
+std::vector<std::string> dirty_students(Database& db) {
+    SQLite::Statement q(db.sql(), "SELECT student_id FROM dirty_students ORDER BY student_id");
+    std::vector<std::string> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+}
+
 } // namespace ewsd::store

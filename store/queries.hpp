@@ -52,4 +52,8 @@ struct QuarantinedRow {
 // optionally of one feed only.
 std::vector<QuarantinedRow> quarantined_rows(Database& db, const std::string& feed, bool history);
 
+// Students whose data changed since the evaluator last looked (ingest adds
+// them; the daemon's evaluation will clear them), in id order.
+std::vector<std::string> dirty_students(Database& db);
+
 } // namespace ewsd::store

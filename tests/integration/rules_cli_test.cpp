@@ -2,6 +2,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -78,6 +79,29 @@ TEST_F(RulesCliTest, EvaluatePrintsOneJsonObjectPerFiring) {
     const auto one_rule =
         ewsd({"evaluate", "--as-of", "2025-10-02", "--rule", "suspension", "--format", "json"});
     EXPECT_EQ(std::count(one_rule.out.begin(), one_rule.out.end(), '\n'), 1) << one_rule.out;
+}
+
+TEST_F(RulesCliTest, EvaluateChangedReadsOnlyStudentsWithNewData) {
+    // After the first load every student is new.
+    EXPECT_NE(ewsd({"evaluate", "--as-of", "2025-10-02", "--changed"})
+                  .out.find("1 of 3 students flagged"),
+              std::string::npos);
+    // As if the daemon had evaluated them all; then S0002 gets a new absence.
+    {
+        SQLite::Database db((dir / "state/ewsd.db").string(), SQLite::OPEN_READWRITE);
+        db.exec("DELETE FROM dirty_students");
+    }
+    std::string attendance = testing::read_file(dir / "feeds/attendance.csv");
+    attendance += "A,2025-09-30,S0002,101,,\n";
+    write_file(dir / "feeds/attendance.csv", attendance);
+    ASSERT_EQ(ewsd({"ingest"}).exit_code, 0);
+    const auto changed = ewsd({"evaluate", "--as-of", "2025-10-02", "--changed"});
+    EXPECT_EQ(changed.exit_code, 0) << changed.err;
+    // Only S0002 is read; its second September absence fires early-absences.
+    EXPECT_NE(changed.out.find("1 of 1 students flagged"), std::string::npos) << changed.out;
+    EXPECT_NE(changed.out.find("S0002        101          7    1  early-absences"),
+              std::string::npos)
+        << changed.out;
 }
 
 TEST_F(RulesCliTest, ExplainShowsEveryRuleWithItsValues) {
