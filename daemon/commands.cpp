@@ -179,23 +179,9 @@ int command_explain(const std::filesystem::path& config_path, const std::string&
         std::printf("\n%-28s tier %d  %-10s %s\n", o.rule->id.c_str(), o.rule->tier,
                     rules::to_string(o.rule->domain), verdict);
         for (const auto& e : o.evidence) {
-            bool holds = false;
-            if (e.op == ">=") {
-                holds = e.value >= e.threshold;
-            } else if (e.op == ">") {
-                holds = e.value > e.threshold;
-            } else if (e.op == "<=") {
-                holds = e.value <= e.threshold;
-            } else if (e.op == "<") {
-                holds = e.value < e.threshold;
-            } else if (e.op == "==") {
-                holds = e.value == e.threshold;
-            } else {
-                holds = e.value != e.threshold;
-            }
             std::printf("    %-46s = %-8s %-2s %-8s %s\n", e.metric.c_str(),
                         number_text(e.value).c_str(), e.op.c_str(),
-                        number_text(e.threshold).c_str(), holds ? "yes" : "no");
+                        number_text(e.threshold).c_str(), e.holds ? "yes" : "no");
         }
     }
     return 0;

@@ -155,6 +155,7 @@ struct Evidence {
     double value = 0;
     std::string op; // ">=", "<", ...
     double threshold = 0;
+    bool holds = false; // whether the comparison was true
 };
 
 // Where an evaluation gets its data: one student, one as-of date.

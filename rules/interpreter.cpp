@@ -211,26 +211,28 @@ private:
             return Value::of(op == "in" ? found : !found);
         }
         if (is_comparison(op)) {
-            note_evidence(expr, left, right);
-            return Value::of(compare(op, left, right));
+            const bool holds = compare(op, left, right);
+            note_evidence(expr, left, right, holds);
+            return Value::of(holds);
         }
         return Value::of(arithmetic(op, left.number, right.number));
     }
 
-    void note_evidence(const Expr& expr, const Value& left, const Value& right) {
+    void note_evidence(const Expr& expr, const Value& left, const Value& right, bool holds) {
         const Expr& a = *expr.items[0];
         const Expr& b = *expr.items[1];
         if (is_metric(a) && !contains_call(b)) {
-            add_evidence(a, left.number, expr.op, right.number);
+            add_evidence(a, left.number, expr.op, right.number, holds);
         } else if (is_metric(b) && !contains_call(a)) {
-            add_evidence(b, right.number, flipped(expr.op), left.number);
+            add_evidence(b, right.number, flipped(expr.op), left.number, holds);
         }
     }
 
-    void add_evidence(const Expr& metric, double value, const std::string& op, double threshold) {
+    void add_evidence(const Expr& metric, double value, const std::string& op, double threshold,
+                      bool holds) {
         const MetricCall call = metric_call(metric);
         m_evidence.push_back(Evidence{call.to_text(), call.window ? call.window->to_text() : "",
-                                      value, op, threshold});
+                                      value, op, threshold, holds});
     }
 };
 
