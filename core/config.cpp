@@ -131,20 +131,7 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
 }
 
 std::optional<double> read_mark(YamlReader& reader, const YAML::Node& node) {
-    auto text = reader.string(node);
-    if (!text) {
-        return std::nullopt;
-    }
-    try {
-        std::size_t used = 0;
-        const double mark = std::stod(*text, &used);
-        if (used == text->size() && mark >= 0 && mark <= 200) {
-            return mark;
-        }
-    } catch (const std::exception&) {
-    }
-    reader.error(node, "a pass mark must be a number from 0 to 200, not '" + *text + "'");
-    return std::nullopt;
+    return reader.number(node, 0, 200, "a pass mark");
 }
 
 // pass_mark: 65, or {default: 65, schools: {"101": 70}}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -204,6 +205,26 @@ std::optional<long long> YamlReader::integer(const YAML::Node& node, long long m
         return std::nullopt;
     }
     return value;
+}
+
+std::optional<double> YamlReader::number(const YAML::Node& node, double min, double max,
+                                         const std::string& what) {
+    auto text = string(node);
+    if (!text) {
+        return std::nullopt;
+    }
+    try {
+        std::size_t used = 0;
+        const double value = std::stod(*text, &used);
+        if (used == text->size() && value >= min && value <= max) {
+            return value;
+        }
+    } catch (const std::exception&) {
+    }
+    char range[64];
+    std::snprintf(range, sizeof range, " must be a number from %g to %g, not '", min, max);
+    error(node, what + range + *text + "'");
+    return std::nullopt;
 }
 
 std::optional<bool> YamlReader::boolean(const YAML::Node& node) {

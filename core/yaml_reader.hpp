@@ -35,6 +35,9 @@ public:
     std::optional<std::string> string(const YAML::Node& node);
     std::optional<util::Date> date(const YAML::Node& node);
     std::optional<long long> integer(const YAML::Node& node, long long min, long long max);
+    // A number in [min, max]; otherwise "<what> must be a number from <min> to <max>, not '…'".
+    std::optional<double> number(const YAML::Node& node, double min, double max,
+                                 const std::string& what);
     std::optional<bool> boolean(const YAML::Node& node);
     std::optional<std::string> one_of(const YAML::Node& node,
                                       const std::vector<std::string>& values);

@@ -35,20 +35,6 @@ int day_of(core::YamlReader& reader, const YAML::Node& node) {
     return date ? util::to_day_number(*date) : 0;
 }
 
-double number(core::YamlReader& reader, const YAML::Node& node) {
-    const std::string text = reader.string(node).value_or("");
-    try {
-        std::size_t used = 0;
-        const double value = std::stod(text, &used);
-        if (used == text.size()) {
-            return value;
-        }
-    } catch (const std::exception&) {
-    }
-    reader.error(node, "expected a number, not '" + text + "'");
-    return 0;
-}
-
 void read_student(core::YamlReader& reader, const YAML::Node& node, int year_start,
                   Fixture& fixture) {
     if (!reader.check_map(node, "a student", student_keys) || !reader.require(node, "id")) {
@@ -68,7 +54,8 @@ void read_student(core::YamlReader& reader, const YAML::Node& node, int year_sta
     // absences: [2025-09-01, {date: 2025-09-02, duration: 0.5, category: Excused Absence}]
     for (const auto& a : node["absences"]) {
         if (a.IsMap()) {
-            const double duration = a["duration"] ? number(reader, a["duration"]) : 1.0;
+            const double duration =
+                a["duration"] ? reader.number(a["duration"], 0, 1, "a duration").value_or(0) : 1.0;
             s.attendance.push_back(
                 {day_of(reader, a["date"]),
                  a["category"] ? reader.string(a["category"]).value_or("") : "Unexcused Absence",
@@ -90,7 +77,7 @@ void read_student(core::YamlReader& reader, const YAML::Node& node, int year_sta
         row.grading_period = reader.string(g["period"]).value_or("");
         row.day = day_of(reader, g["date"]);
         if (g["numeric"]) {
-            row.numeric = number(reader, g["numeric"]);
+            row.numeric = reader.number(g["numeric"], 0, 200, "a numeric grade").value_or(0);
         }
         row.letter = g["letter"] ? reader.string(g["letter"]).value_or("") : "";
         s.grades.push_back(std::move(row));
@@ -106,10 +93,7 @@ void read_student(core::YamlReader& reader, const YAML::Node& node, int year_sta
             i["days"] ? static_cast<double>(reader.integer(i["days"], 0, 366).value_or(0)) : 0;
         s.incidents.push_back(std::move(row));
     }
-    const auto by_day = [](const auto& a, const auto& b) { return a.day < b.day; };
-    std::stable_sort(s.attendance.begin(), s.attendance.end(), by_day);
-    std::stable_sort(s.grades.begin(), s.grades.end(), by_day);
-    std::stable_sort(s.incidents.begin(), s.incidents.end(), by_day);
+    store::sort_rows(s);
     fixture.students.push_back(std::move(s));
 }
 

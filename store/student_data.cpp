@@ -118,15 +118,6 @@ void trim(StudentData& s, const Used& used) {
     s.incidents.resize(used.incidents);
 }
 
-void sort_rows(StudentData& s) {
-    const auto by_day = [](const auto& a, const auto& b) { return a.day < b.day; };
-    std::stable_sort(s.attendance.begin(), s.attendance.end(), by_day);
-    std::stable_sort(s.grades.begin(), s.grades.end(), by_day);
-    std::stable_sort(s.incidents.begin(), s.incidents.end(), by_day);
-    std::stable_sort(s.enrollments.begin(), s.enrollments.end(),
-                     [](const auto& a, const auto& b) { return a.entry < b.entry; });
-}
-
 // One ordered cursor over a table, advanced student by student.
 class Cursor {
 public:
@@ -167,6 +158,15 @@ private:
 };
 
 } // namespace
+
+void sort_rows(StudentData& s) {
+    const auto by_day = [](const auto& a, const auto& b) { return a.day < b.day; };
+    std::stable_sort(s.attendance.begin(), s.attendance.end(), by_day);
+    std::stable_sort(s.grades.begin(), s.grades.end(), by_day);
+    std::stable_sort(s.incidents.begin(), s.incidents.end(), by_day);
+    std::stable_sort(s.enrollments.begin(), s.enrollments.end(),
+                     [](const auto& a, const auto& b) { return a.entry < b.entry; });
+}
 
 const EnrollmentSpan* current_enrollment(const StudentData& student, int day) {
     const EnrollmentSpan* current = nullptr;

@@ -58,6 +58,10 @@ struct StudentData {
 
 inline constexpr int still_enrolled = 1 << 30;
 
+// Orders a student's rows as the evaluator expects: events by day (stable,
+// so rows of one day keep their order), enrollments by entry date.
+void sort_rows(StudentData& student);
+
 // The student's enrollment on `day` (the latest that began by then), else the
 // first one; null when the student has none.
 const EnrollmentSpan* current_enrollment(const StudentData& student, int day);
