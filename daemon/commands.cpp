@@ -174,7 +174,10 @@ int command_explain(const std::filesystem::path& config_path, const std::string&
                 enrollment ? enrollment->school_id.c_str() : "?",
                 enrollment ? enrollment->grade_level : 0,
                 util::format_iso_date(util::from_day_number(*as_of)).c_str());
-    for (const auto& o : rules::evaluate_student(rule_set, *student, calendars, settings, *as_of)) {
+    rules::EvaluateOptions all_evidence;
+    all_evidence.all_evidence = true;
+    for (const auto& o :
+         rules::evaluate_student(rule_set, *student, calendars, settings, *as_of, all_evidence)) {
         const char* verdict = !o.applies ? "does not apply" : o.fired ? "FIRED" : "not fired";
         std::printf("\n%-28s tier %d  %-10s %s\n", o.rule->id.c_str(), o.rule->tier,
                     rules::to_string(o.rule->domain), verdict);

@@ -535,10 +535,28 @@ private:
 
 } // namespace
 
+namespace {
+
+void prepare_calls(Expr& expr) {
+    for (auto& item : expr.items) {
+        prepare_calls(*item);
+    }
+    if (expr.kind == Expr::Kind::call && expr.type == Type::number && expr.text != "attr" &&
+        expr.text != "flagged_domains") {
+        expr.call = std::make_shared<const MetricCall>(metric_call(expr));
+    }
+}
+
+} // namespace
+
 std::vector<ParseError> check(Expr& expr, Scope& scope, Type expected) {
     Checker checker(scope);
     checker.run(expr, expected);
-    return checker.take_errors();
+    std::vector<ParseError> errors = checker.take_errors();
+    if (errors.empty()) {
+        prepare_calls(expr);
+    }
+    return errors;
 }
 
 } // namespace ewsd::rules

@@ -22,7 +22,7 @@ bool held_for(const Rule& rule, const store::StudentData& student,
     for (int k = 1; k < rule.for_days; ++k) {
         StudentMetrics earlier(student, calendars, settings, *(end - 1 - k));
         earlier.set_fired(fired, domains);
-        if (!evaluate(*rule.when, earlier, params).value) {
+        if (!evaluate(*rule.when, earlier, params, false).value) {
             return false;
         }
     }
@@ -33,7 +33,8 @@ bool held_for(const Rule& rule, const store::StudentData& student,
 
 std::vector<RuleOutcome> evaluate_student(const RuleSet& rules, const store::StudentData& student,
                                           const store::Calendars& calendars,
-                                          const MetricSettings& settings, int as_of) {
+                                          const MetricSettings& settings, int as_of,
+                                          const EvaluateOptions& options) {
     StudentMetrics metrics(student, calendars, settings, as_of);
     const store::EnrollmentSpan* enrollment = metrics.current_enrollment();
     const std::string school = enrollment != nullptr ? enrollment->school_id : std::string();
@@ -48,17 +49,30 @@ std::vector<RuleOutcome> evaluate_student(const RuleSet& rules, const store::Stu
         }
         RuleOutcome outcome;
         outcome.rule = &rule;
-        const NameValues params = rule.params_for(school, grade);
+        const NameValues& params = rule.params_for(school, grade);
         metrics.set_fired(fired, domains);
+        const bool was_active = options.active != nullptr && options.active->count(rule.id) > 0;
         outcome.applies =
-            rule.applies_to == nullptr || evaluate(*rule.applies_to, metrics, params).value;
+            rule.applies_to == nullptr || evaluate(*rule.applies_to, metrics, params, false).value;
+        bool resolving = false; // was active, `when` no longer holds
         if (outcome.applies) {
-            EvalResult result = evaluate(*rule.when, metrics, params);
-            outcome.evidence = std::move(result.evidence);
-            outcome.fired = result.value;
-            if (outcome.fired && rule.for_days > 1) {
+            // Evidence costs text; it is computed below only where it is shown.
+            outcome.fired = evaluate(*rule.when, metrics, params, false).value;
+            if (outcome.fired && !was_active && rule.for_days > 1) {
                 outcome.fired = held_for(rule, student, calendars, settings,
                                          metrics.enrolled_days(), as_of, params, fired, domains);
+            } else if (!outcome.fired && was_active) {
+                resolving = true;
+                outcome.held = rule.resolve_when != nullptr &&
+                               !evaluate(*rule.resolve_when, metrics, params, false).value;
+                outcome.fired = outcome.held;
+            }
+            if (outcome.fired || options.all_evidence) {
+                outcome.evidence = evaluate(*rule.when, metrics, params).evidence;
+                if (resolving && rule.resolve_when != nullptr) {
+                    auto more = evaluate(*rule.resolve_when, metrics, params).evidence;
+                    outcome.evidence.insert(outcome.evidence.end(), more.begin(), more.end());
+                }
             }
         }
         if (outcome.fired) {

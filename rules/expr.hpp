@@ -107,6 +107,9 @@ struct Expr {
     std::vector<ExprPtr> items;
     Type type = Type::boolean;       // set by check()
     const Expr* condition = nullptr; // set by check() for a name that is a named condition
+    // Set by check() for a metric call: the call as the EvalContext sees it,
+    // built once at load time rather than at each evaluation.
+    std::shared_ptr<const MetricCall> call;
 };
 
 struct ParseError {
@@ -180,7 +183,12 @@ struct EvalResult {
     std::vector<Evidence> evidence;
 };
 
-// Evaluates a checked boolean expression.
-EvalResult evaluate(const Expr& expr, EvalContext& context, const NameValues& names);
+// Evaluates a checked boolean expression. Without `with_evidence` the
+// evidence stays empty (the evaluator asks for it only where it is shown).
+EvalResult evaluate(const Expr& expr, EvalContext& context, const NameValues& names,
+                    bool with_evidence = true);
+
+// A checked metric call as the EvalContext sees it (filter values resolved).
+MetricCall metric_call(const Expr& call);
 
 } // namespace ewsd::rules

@@ -66,6 +66,8 @@ RecordFilter::Op filter_op(const std::string& op) {
     return RecordFilter::Op::equal;
 }
 
+} // namespace
+
 // The call as the EvalContext sees it; filter values were resolved by check().
 MetricCall metric_call(const Expr& call) {
     MetricCall out;
@@ -92,6 +94,8 @@ MetricCall metric_call(const Expr& call) {
     }
     return out;
 }
+
+namespace {
 
 bool compare(const std::string& op, const Value& left, const Value& right) {
     if (op == "==") {
@@ -129,8 +133,8 @@ double arithmetic(const std::string& op, double a, double b) {
 
 class Interpreter {
 public:
-    Interpreter(EvalContext& context, const NameValues& names)
-        : m_context(context), m_names(names) {}
+    Interpreter(EvalContext& context, const NameValues& names, bool with_evidence)
+        : m_context(context), m_names(names), m_with_evidence(with_evidence) {}
 
     Value eval(const Expr& expr) {
         switch (expr.kind) {
@@ -166,6 +170,7 @@ public:
 private:
     EvalContext& m_context;
     const NameValues& m_names;
+    bool m_with_evidence;
     std::vector<Evidence> m_evidence;
 
     Value name(const Expr& expr) {
@@ -191,7 +196,7 @@ private:
         if (expr.text == "flagged_domains") {
             return Value::of(m_context.flagged_domains());
         }
-        return Value::of(m_context.metric(metric_call(expr)));
+        return Value::of(m_context.metric(expr.call ? *expr.call : metric_call(expr)));
     }
 
     Value binary(const Expr& expr) {
@@ -230,7 +235,10 @@ private:
 
     void add_evidence(const Expr& metric, double value, const std::string& op, double threshold,
                       bool holds) {
-        const MetricCall call = metric_call(metric);
+        if (!m_with_evidence) {
+            return;
+        }
+        const MetricCall call = metric.call ? *metric.call : metric_call(metric);
         m_evidence.push_back(Evidence{call.to_text(), call.window ? call.window->to_text() : "",
                                       value, op, threshold, holds});
     }
@@ -238,8 +246,9 @@ private:
 
 } // namespace
 
-EvalResult evaluate(const Expr& expr, EvalContext& context, const NameValues& names) {
-    Interpreter interpreter(context, names);
+EvalResult evaluate(const Expr& expr, EvalContext& context, const NameValues& names,
+                    bool with_evidence) {
+    Interpreter interpreter(context, names, with_evidence);
     const Value value = interpreter.eval(expr);
     EvalResult result;
     result.value = value.type == Type::boolean && value.boolean;

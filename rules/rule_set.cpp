@@ -364,6 +364,10 @@ void Loader::read_rule(const SourceFile& file, core::YamlReader& reader, const Y
                         }
                     }
                 }
+                over.merged = rule.params;
+                for (const auto& [param, value] : over.params) {
+                    over.merged[param] = value;
+                }
                 rule.overrides.push_back(std::move(over));
             }
         }
@@ -497,8 +501,7 @@ void Loader::load(const std::vector<std::pair<std::string, std::string>>& files)
 
 } // namespace
 
-NameValues Rule::params_for(const std::string& school_id, int grade_level) const {
-    NameValues values = params;
+const NameValues& Rule::params_for(const std::string& school_id, int grade_level) const {
     for (const auto& o : overrides) {
         const bool school_ok = o.schools.empty() || std::find(o.schools.begin(), o.schools.end(),
                                                               school_id) != o.schools.end();
@@ -506,13 +509,10 @@ NameValues Rule::params_for(const std::string& school_id, int grade_level) const
             o.grade_levels.empty() || std::find(o.grade_levels.begin(), o.grade_levels.end(),
                                                 grade_level) != o.grade_levels.end();
         if (school_ok && grade_ok) {
-            for (const auto& [param, value] : o.params) {
-                values[param] = value;
-            }
-            break; // the first matching override wins
+            return o.merged; // the first matching override wins
         }
     }
-    return values;
+    return params;
 }
 
 const char* to_string(Domain domain) {

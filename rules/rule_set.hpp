@@ -23,6 +23,7 @@ struct Override {
     std::vector<std::string> schools; // empty: any school
     std::vector<int> grade_levels;    // empty: any grade
     NameValues params;
+    NameValues merged; // the rule's params with these applied (computed at load)
 };
 
 struct Rule {
@@ -43,7 +44,7 @@ struct Rule {
     int line = 0;
 
     // The parameter values for a student at this school and grade.
-    [[nodiscard]] NameValues params_for(const std::string& school_id, int grade_level) const;
+    [[nodiscard]] const NameValues& params_for(const std::string& school_id, int grade_level) const;
 };
 
 struct RuleSet {

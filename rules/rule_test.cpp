@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -157,7 +158,7 @@ std::optional<Fixture> read_fixture(const std::filesystem::path& file,
 }
 
 std::string evidence_text(const RuleOutcome& o) {
-    std::string out;
+    std::string out = o.held ? "        (still firing: its resolve_when does not hold yet)\n" : "";
     for (const auto& e : o.evidence) {
         std::ostringstream line;
         line << "        " << e.metric << " = " << e.value << " (" << e.op << " " << e.threshold
@@ -202,16 +203,31 @@ RuleTestSummary run_rule_test(const std::filesystem::path& file, std::ostream& o
         return summary;
     }
     const store::Calendars calendars;
-    for (std::size_t c = 0; c < fixture->cases.size(); ++c) {
+    // Cases run in date order, and what fired at one date is the state the
+    // next starts from (hysteresis: resolve_when), as if the daemon evaluated
+    // on exactly those dates.
+    std::vector<std::size_t> order(fixture->cases.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return fixture->cases[a].first < fixture->cases[b].first;
+    });
+    std::map<std::string, std::set<std::string>> active; // student -> rules firing
+    for (const std::size_t c : order) {
         const auto& [as_of, expected] = fixture->cases[c];
         ++summary.cases;
         std::set<std::pair<std::string, std::string>> got;
         std::map<std::pair<std::string, std::string>, RuleOutcome> outcomes;
         for (const auto& student : fixture->students) {
-            for (auto& o : evaluate_student(*rules, student, calendars, fixture->settings, as_of)) {
+            std::set<std::string>& was = active[student.student_id];
+            const EvaluateOptions options{&was, true};
+            auto results =
+                evaluate_student(*rules, student, calendars, fixture->settings, as_of, options);
+            was.clear();
+            for (auto& o : results) {
                 const auto key = std::make_pair(student.student_id, o.rule->id);
                 if (o.fired) {
                     got.insert(key);
+                    was.insert(o.rule->id);
                 }
                 outcomes.emplace(key, std::move(o));
             }

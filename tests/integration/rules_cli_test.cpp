@@ -158,5 +158,38 @@ TEST_F(RulesCliTest, RuleTestsPassAndFailWithADiff) {
         << fail.out;
 }
 
+// Cases run in date order, and a rule firing at one date keeps firing at the
+// next until its resolve_when holds (the file lists the later date first).
+TEST_F(RulesCliTest, RuleTestsCarryHysteresisFromDateToDate) {
+    write_file(dir / "sticky.yaml", R"(
+- id: sticky
+  name: Sticky absence
+  description: d
+  domain: attendance
+  tier: 2
+  when: absence_rate(school_year) >= 0.10
+  resolve_when: absence_rate(school_year) < 0.08
+)");
+    // 3 absences: 3 of 20 school days (15%) on 2025-09-12, 3 of 32 (9.4%) on
+    // 2025-09-30, 3 of 40 (7.5%) on 2025-10-10.
+    const std::string head =
+        "rule_files: [sticky.yaml]\n"
+        "school_year_start: 2025-08-18\n"
+        "students:\n"
+        "  - {id: X, grade: 7, absences: [2025-08-20, 2025-08-21, 2025-08-22]}\n"
+        "tests:\n"
+        "  - {as_of: 2025-09-30, expect: [{student: X, rule: sticky}]}\n"
+        "  - {as_of: 2025-10-10, expect: []}\n";
+    write_file(dir / "held.test.yaml",
+               head + "  - {as_of: 2025-09-12, expect: [{student: X, rule: sticky}]}\n");
+    const auto held = run({EWSD_BINARY, "test", (dir / "held.test.yaml").string()});
+    EXPECT_EQ(held.exit_code, 0) << held.out;
+    // Without the earlier date, 9.4% never opened it.
+    write_file(dir / "fresh.test.yaml", head);
+    const auto fresh = run({EWSD_BINARY, "test", (dir / "fresh.test.yaml").string()});
+    EXPECT_EQ(fresh.exit_code, 1);
+    EXPECT_NE(fresh.out.find("expected, did not fire: X sticky"), std::string::npos) << fresh.out;
+}
+
 } // namespace
 } // namespace ewsd

@@ -4,6 +4,7 @@
 #include "util/date.hpp"
 
 #include <gtest/gtest.h>
+#include <set>
 
 namespace ewsd::rules {
 namespace {
@@ -101,7 +102,14 @@ TEST_F(EvaluatorTest, FiresWithEvidenceAndOverrides) {
     // 2025-08-18 .. 2025-09-30 is 32 weekdays; 3 absences = 9.4%.
     auto s7 = student(7);
     absent(s7, 3);
-    const auto seventh = evaluate_student(rules, s7, calendars, settings, day("2025-09-30"));
+    // Evidence of a rule that did not fire only when asked for (explain).
+    EXPECT_TRUE(
+        outcome(evaluate_student(rules, s7, calendars, settings, day("2025-09-30")), "absent")
+            .evidence.empty());
+    EvaluateOptions explain;
+    explain.all_evidence = true;
+    const auto seventh =
+        evaluate_student(rules, s7, calendars, settings, day("2025-09-30"), explain);
     EXPECT_FALSE(outcome(seventh, "absent").fired);
     ASSERT_EQ(outcome(seventh, "absent").evidence.size(), 1U);
     const Evidence& e = outcome(seventh, "absent").evidence[0];
@@ -159,6 +167,80 @@ TEST_F(EvaluatorTest, ForRequiresTheConditionOnConsecutiveSchoolDays) {
     EXPECT_FALSE(evaluate_student(rules, s, calendars, settings, day("2025-09-05"))[0].fired);
     absent(s, 1, "2025-09-08"); // Mon 09-08: three school days in a row
     EXPECT_TRUE(evaluate_student(rules, s, calendars, settings, day("2025-09-08"))[0].fired);
+}
+
+TEST_F(EvaluatorTest, ForIsNotRequiredAgainOfARuleAlreadyFiring) {
+    const RuleSet rules = load(R"(
+- id: streak
+  name: Streak
+  description: d
+  domain: attendance
+  tier: 2
+  for: 3
+  when: absences(school_year) >= 1
+)");
+    auto s = student(7);
+    absent(s, 1, "2025-09-08"); // Mon; two more school days are needed
+    const std::set<std::string> none;
+    const std::set<std::string> active{"streak"};
+    EXPECT_FALSE(
+        evaluate_student(rules, s, calendars, settings, day("2025-09-09"), {&none, false})[0]
+            .fired);
+    EXPECT_TRUE(
+        evaluate_student(rules, s, calendars, settings, day("2025-09-09"), {&active, false})[0]
+            .fired);
+}
+
+// resolve_when: a student flagged at 10% stays flagged until the rate falls
+// below 8%, not as soon as it dips under 10%.
+TEST_F(EvaluatorTest, HysteresisKeepsARuleFiringUntilResolveWhenHolds) {
+    const RuleSet rules = load(R"(
+- id: absent
+  name: Absent
+  description: d
+  domain: attendance
+  tier: 2
+  when: absence_rate(school_year) >= 0.10
+  resolve_when: absence_rate(school_year) < 0.08
+- id: plain
+  name: Plain
+  description: d
+  domain: attendance
+  tier: 1
+  when: absence_rate(school_year) >= 0.10
+)");
+    auto s = student(7);
+    absent(s, 3); // as of 2025-09-30: 3 of 32 days = 9.4%
+    const std::set<std::string> active{"absent", "plain"};
+    const std::set<std::string> none;
+    const int as_of = day("2025-09-30");
+    const auto held = evaluate_student(rules, s, calendars, settings, as_of, {&active, false});
+    EXPECT_TRUE(outcome(held, "absent").fired);
+    EXPECT_TRUE(outcome(held, "absent").held);
+    // The evidence shows both why `when` failed and why it is not resolved.
+    ASSERT_EQ(outcome(held, "absent").evidence.size(), 2U);
+    EXPECT_FALSE(outcome(held, "absent").evidence[0].holds);
+    EXPECT_EQ(outcome(held, "absent").evidence[1].op, "<");
+    EXPECT_FALSE(outcome(held, "absent").evidence[1].holds);
+    // Without resolve_when, `not when` resolves it at once.
+    EXPECT_FALSE(outcome(held, "plain").fired);
+    // Never active: 9.4% does not open it.
+    EXPECT_FALSE(
+        outcome(evaluate_student(rules, s, calendars, settings, as_of, {&none, false}), "absent")
+            .fired);
+    // As of 2025-10-10 (40 school days), 3 absences are 7.5% < 8%: resolved.
+    const auto later =
+        evaluate_student(rules, s, calendars, settings, day("2025-10-10"), {&active, false});
+    EXPECT_FALSE(outcome(later, "absent").fired);
+    EXPECT_FALSE(outcome(later, "absent").held);
+    // A rule that no longer applies to the student resolves too.
+    auto older = student(7);
+    absent(older, 3);
+    older.enrollments[0].exit = day("2025-09-01");
+    EXPECT_FALSE(outcome(evaluate_student(rules, older, calendars, settings, day("2025-10-10"),
+                                          {&active, false}),
+                         "absent")
+                     .held);
 }
 
 TEST_F(EvaluatorTest, DefaultRulesFlagAChronicallyAbsentFailingStudent) {
