@@ -5,12 +5,14 @@
 #include "ewsd/version.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace po = boost::program_options;
@@ -31,6 +33,10 @@ struct Command {
 std::string default_config() {
     const char* env = std::getenv("EWSD_CONFIG");
     return env != nullptr && *env != '\0' ? env : core::default_config_path;
+}
+
+unsigned default_threads() {
+    return std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
 }
 
 void add_config_option(po::options_description& options) {
@@ -77,13 +83,15 @@ const std::vector<std::pair<std::string, Command>>& commands() {
                   "student", po::value<std::string>()->default_value(""), "only this student")(
                   "changed", po::bool_switch(),
                   "only the students whose data changed since the last evaluation (the list "
-                  "ingest keeps; evaluate only reads it)");
+                  "ingest keeps; evaluate only reads it)")(
+                  "threads", po::value<unsigned>()->default_value(default_threads()),
+                  "workers of a full evaluation (default: the number of cores)");
           },
           [](const po::variables_map& vm) {
-              return command_evaluate(config_of(vm),
-                                      {vm["as-of"].as<std::string>(),
-                                       vm["format"].as<std::string>(), vm["rule"].as<std::string>(),
-                                       vm["student"].as<std::string>(), vm["changed"].as<bool>()});
+              return command_evaluate(
+                  config_of(vm), {vm["as-of"].as<std::string>(), vm["format"].as<std::string>(),
+                                  vm["rule"].as<std::string>(), vm["student"].as<std::string>(),
+                                  vm["changed"].as<bool>(), vm["threads"].as<unsigned>()});
           }}},
         {"explain",
          {"ewsd explain STUDENT_ID [--config PATH] [--as-of YYYY-MM-DD]",

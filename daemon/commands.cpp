@@ -9,8 +9,10 @@
 #include "store/queries.hpp"
 #include "store/student_data.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -150,6 +152,37 @@ std::string number_text(double value) {
     return buf;
 }
 
+// One line of `ewsd evaluate --format json`.
+void append_firing_json(std::string& out, const std::string& student_id,
+                        const rules::RuleOutcome& o, const std::string& as_of) {
+    out += "{\"student_id\":";
+    util::append_json_string(out, student_id);
+    out += ",\"rule_id\":";
+    util::append_json_string(out, o.rule->id);
+    out += ",\"tier\":";
+    out += std::to_string(o.rule->tier);
+    out += ",\"domain\":";
+    util::append_json_string(out, rules::to_string(o.rule->domain));
+    out += ",\"as_of\":";
+    util::append_json_string(out, as_of);
+    out += ",\"evidence\":[";
+    for (std::size_t i = 0; i < o.evidence.size(); ++i) {
+        const auto& e = o.evidence[i];
+        out += i == 0 ? "{\"metric\":" : ",{\"metric\":";
+        util::append_json_string(out, e.metric);
+        out += ",\"window\":";
+        util::append_json_string(out, e.window);
+        out += ",\"value\":";
+        util::append_json_number(out, e.value);
+        out += ",\"op\":";
+        util::append_json_string(out, e.op);
+        out += ",\"threshold\":";
+        util::append_json_number(out, e.threshold);
+        out += '}';
+    }
+    out += "]}\n";
+}
+
 } // namespace
 
 int command_explain(const std::filesystem::path& config_path, const std::string& student_id,
@@ -215,16 +248,19 @@ int command_evaluate(const std::filesystem::path& config_path, const EvaluateOpt
     const rules::MetricSettings settings = metric_settings(config);
 
     const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
-    std::size_t students = 0;
-    std::size_t flagged = 0;
-    std::vector<std::pair<int, std::string>> table; // (tier, line)
-    if (options.format == "table") {
+    std::atomic<std::size_t> students = 0;
+    std::atomic<std::size_t> flagged = 0;
+    const bool json = options.format == "json";
+    if (!json) {
         std::printf("as of %s\n%-12s %-8s %5s %4s  %s\n", as_of_text.c_str(), "student", "school",
                     "grade", "tier", "rules fired (highest tier first)");
     }
-    const auto visit = [&](const store::StudentData& student) {
+    // Called from several threads at once: it touches only `out` and atomics.
+    // JSON lines are written by hand: nlohmann::json cost a fifth of the time.
+    const auto visit = [&](const store::StudentData& student, std::string& out) {
         ++students;
-        auto outcomes = rules::evaluate_student(rule_set, student, calendars, settings, as_of);
+        const auto outcomes =
+            rules::evaluate_student(rule_set, student, calendars, settings, as_of);
         std::vector<const rules::RuleOutcome*> fired;
         for (const auto& o : outcomes) {
             if (o.fired && (options.rule.empty() || o.rule->id == options.rule)) {
@@ -238,64 +274,73 @@ int command_evaluate(const std::filesystem::path& config_path, const EvaluateOpt
         std::stable_sort(fired.begin(), fired.end(), [](const auto* a, const auto* b) {
             return a->rule->tier > b->rule->tier;
         });
-        if (options.format == "json") {
+        if (json) {
             for (const auto* o : fired) {
-                nlohmann::json evidence = nlohmann::json::array();
-                for (const auto& e : o->evidence) {
-                    evidence.push_back({{"metric", e.metric},
-                                        {"window", e.window},
-                                        {"value", e.value},
-                                        {"op", e.op},
-                                        {"threshold", e.threshold}});
-                }
-                const nlohmann::json line{{"student_id", student.student_id},
-                                          {"rule_id", o->rule->id},
-                                          {"tier", o->rule->tier},
-                                          {"domain", rules::to_string(o->rule->domain)},
-                                          {"as_of", as_of_text},
-                                          {"evidence", evidence}};
-                std::cout << line.dump() << "\n";
+                append_firing_json(out, student.student_id, *o, as_of_text);
             }
             return;
         }
-        std::string list;
-        for (const auto* o : fired) {
-            list += (list.empty() ? "" : ", ") + o->rule->id;
-        }
+        // "tier\tline\n": sorted by tier once every student is in.
         const auto* enrollment = store::current_enrollment(student, as_of);
         char line[128];
-        std::snprintf(line, sizeof line, "%-12s %-8s %5d %4d  ", student.student_id.c_str(),
-                      enrollment ? enrollment->school_id.c_str() : "",
+        std::snprintf(line, sizeof line, "%d\t%-12s %-8s %5d %4d  ", fired.front()->rule->tier,
+                      student.student_id.c_str(), enrollment ? enrollment->school_id.c_str() : "",
                       enrollment ? enrollment->grade_level : 0, fired.front()->rule->tier);
-        table.emplace_back(fired.front()->rule->tier, line + list);
+        out += line;
+        for (std::size_t i = 0; i < fired.size(); ++i) {
+            out += (i == 0 ? "" : ", ") + fired[i]->rule->id;
+        }
+        out += '\n';
     };
-    store::StudentReader reader(db);
+    std::vector<std::pair<int, std::string>> table; // (tier, line)
+    const auto emit = [&](std::string& out) {
+        if (json) {
+            std::fwrite(out.data(), 1, out.size(), stdout);
+            return;
+        }
+        std::size_t at = 0;
+        while (at < out.size()) {
+            const std::size_t tab = out.find('\t', at);
+            const std::size_t end = out.find('\n', tab);
+            table.emplace_back(std::stoi(out.substr(at, tab - at)),
+                               out.substr(tab + 1, end - tab - 1));
+            at = end + 1;
+        }
+    };
+    const auto visit_one = [&](const store::StudentData& student) {
+        std::string out;
+        visit(student, out);
+        emit(out);
+    };
     if (!options.student.empty()) {
+        store::StudentReader reader(db);
         auto student = reader.read(options.student);
         if (!student) {
             std::cerr << "ewsd evaluate: no enrolled student '" << options.student << "'\n";
             return 2;
         }
-        visit(*student);
+        visit_one(*student);
     } else if (options.changed) {
         // Incremental: one indexed read per changed student, not a full scan.
+        store::StudentReader reader(db);
         for (const auto& id : store::dirty_students(db)) {
             if (auto student = reader.read(id)) {
-                visit(*student);
+                visit_one(*student);
             }
         }
     } else {
-        reader.for_each(visit, as_of_text);
+        store::for_each_parallel(config.database, as_of_text, options.threads, visit, emit);
     }
-    if (options.format == "table") {
+    if (!json) {
         // Highest tier first; students in id order within a tier.
         std::stable_sort(table.begin(), table.end(),
                          [](const auto& a, const auto& b) { return a.first > b.first; });
         for (const auto& [tier, line] : table) {
             std::printf("%s\n", line.c_str());
         }
-        std::printf("%zu of %zu students flagged\n", flagged, students);
+        std::printf("%zu of %zu students flagged\n", flagged.load(), students.load());
     }
+    std::fflush(stdout);
     return 0;
 }
 

@@ -22,6 +22,7 @@ struct EvaluateOptions {
     std::string rule;
     std::string student;
     bool changed = false; // only the students whose data changed since the last evaluation
+    unsigned threads = 1; // workers of a full evaluation, each with its own connection
 };
 int command_evaluate(const std::filesystem::path& config, const EvaluateOptions& options);
 

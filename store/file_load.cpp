@@ -370,7 +370,11 @@ RowOutcome FileLoad::put(const CalendarDay& row) {
     stmt.bindNoCopy(2, row.date);
     stmt.bind(3, row.instructional ? 1 : 0);
     bind_provenance(stmt, 4, seq);
-    return count(run_upsert(stmt));
+    const RowOutcome outcome = run_upsert(stmt);
+    if (outcome != RowOutcome::unchanged) {
+        m_dirty_schools.insert(row.school_id);
+    }
+    return count(outcome);
 }
 
 void FileLoad::quarantine(int line, int column, const std::string& reason) {
@@ -387,18 +391,15 @@ void FileLoad::quarantine(int line, int column, const std::string& reason) {
 void FileLoad::remove_unseen() {
     const std::string table = table_of(m_kind);
     const bool per_student = m_kind != RecordKind::calendar;
-    SQLite::Statement remove(m_db.sql(), "DELETE FROM " + table +
-                                             " WHERE feed_id = ? AND seen_load <> ?" +
-                                             (per_student ? " RETURNING student_id" : ""));
+    SQLite::Statement remove(m_db.sql(),
+                             "DELETE FROM " + table + " WHERE feed_id = ? AND seen_load <> ?" +
+                                 (per_student ? " RETURNING student_id" : " RETURNING school_id"));
     remove.bind(1, m_feed_id);
     remove.bind(2, m_load_id);
-    if (per_student) {
-        while (remove.executeStep()) {
-            ++m_counts.removed;
-            m_dirty_students.insert(remove.getColumn(0).getString());
-        }
-    } else {
-        m_counts.removed = remove.exec();
+    auto& dirty = per_student ? m_dirty_students : m_dirty_schools;
+    while (remove.executeStep()) {
+        ++m_counts.removed;
+        dirty.insert(remove.getColumn(0).getString());
     }
     if (m_kind == RecordKind::students) {
         // A student none of whose enrollments remain is gone from the roster.
@@ -423,6 +424,14 @@ LoadCounts FileLoad::commit(const FileFingerprint& fingerprint) {
         dirty.bindNoCopy(1, id);
         dirty.exec();
         dirty.reset();
+    }
+    // A changed calendar changes every enrolled day count of the school.
+    SQLite::Statement school(m_db.sql(), "INSERT OR IGNORE INTO dirty_students (student_id) "
+                                         "SELECT student_id FROM enrollments WHERE school_id = ?");
+    for (const auto& id : m_dirty_schools) {
+        school.bindNoCopy(1, id);
+        school.exec();
+        school.reset();
     }
     SQLite::Statement seq(m_db.sql(), "INSERT INTO meta (key, value) VALUES ('seq', ?) "
                                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value");

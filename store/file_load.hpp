@@ -86,6 +86,7 @@ private:
     std::unique_ptr<SQLite::Statement> m_upsert_student;
     std::unique_ptr<SQLite::Statement> m_quarantine;
     std::unordered_set<std::string> m_dirty_students;
+    std::unordered_set<std::string> m_dirty_schools; // schools whose calendar changed
     LoadCounts m_counts;
 };
 

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace ewsd::store {
 
@@ -121,12 +125,20 @@ void trim(StudentData& s, const Used& used) {
 // One ordered cursor over a table, advanced student by student.
 class Cursor {
 public:
-    // With `up_to` (an ISO date), rows dated after it are not read.
-    Cursor(SQLite::Database& db, const std::string& sql, AddRow add, const std::string& up_to = {})
-        : m_query(db, sql + (up_to.empty() ? "" : " WHERE +date <= ?") + " ORDER BY student_id"),
+    // With `up_to` (an ISO date), rows dated after it are not read; only
+    // students in `range` are.
+    Cursor(SQLite::Database& db, const std::string& sql, AddRow add, const StudentRange& range,
+           const std::string& up_to = {})
+        : m_query(db, sql + " WHERE student_id >= :from" +
+                          (range.to.empty() ? "" : " AND student_id < :to") +
+                          (up_to.empty() ? "" : " AND +date <= :up_to") + " ORDER BY student_id"),
           m_add(add) {
+        m_query.bind(":from", range.from);
+        if (!range.to.empty()) {
+            m_query.bind(":to", range.to);
+        }
         if (!up_to.empty()) {
-            m_query.bind(1, up_to);
+            m_query.bind(":up_to", up_to);
         }
         step();
     }
@@ -159,11 +171,37 @@ private:
 
 } // namespace
 
+namespace {
+
+// Stable by day. Rows mostly arrive in day order (attendance and incidents
+// are read in it); grades come by section, so they are reordered through an
+// index permutation: one move per row instead of a merge sort's many, and no
+// allocation once the buffers of a thread have grown.
+template <typename Row> void sort_by_day(std::vector<Row>& rows) {
+    const auto by_day = [](const Row& a, const Row& b) { return a.day < b.day; };
+    if (std::is_sorted(rows.begin(), rows.end(), by_day)) {
+        return;
+    }
+    thread_local std::vector<std::pair<int, std::uint32_t>> keys;
+    thread_local std::vector<Row> sorted;
+    keys.clear();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        keys.emplace_back(rows[i].day, static_cast<std::uint32_t>(i));
+    }
+    std::sort(keys.begin(), keys.end()); // (day, index): stable
+    sorted.resize(rows.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        sorted[i] = std::move(rows[keys[i].second]);
+    }
+    rows.swap(sorted);
+}
+
+} // namespace
+
 void sort_rows(StudentData& s) {
-    const auto by_day = [](const auto& a, const auto& b) { return a.day < b.day; };
-    std::stable_sort(s.attendance.begin(), s.attendance.end(), by_day);
-    std::stable_sort(s.grades.begin(), s.grades.end(), by_day);
-    std::stable_sort(s.incidents.begin(), s.incidents.end(), by_day);
+    sort_by_day(s.attendance);
+    sort_by_day(s.grades);
+    sort_by_day(s.incidents);
     std::stable_sort(s.enrollments.begin(), s.enrollments.end(),
                      [](const auto& a, const auto& b) { return a.entry < b.entry; });
 }
@@ -266,11 +304,11 @@ std::optional<StudentData> StudentReader::read(const std::string& student_id) {
 }
 
 void StudentReader::for_each(const std::function<void(const StudentData&)>& visit,
-                             const std::string& up_to) {
-    Cursor enrollments(m_db.sql(), enrollments_sql, add_enrollment);
-    Cursor attendance(m_db.sql(), attendance_sql, add_attendance, up_to);
-    Cursor grades(m_db.sql(), grades_sql, add_grade, up_to);
-    Cursor incidents(m_db.sql(), incidents_sql, add_incident, up_to);
+                             const std::string& up_to, const StudentRange& range) {
+    Cursor enrollments(m_db.sql(), enrollments_sql, add_enrollment, range);
+    Cursor attendance(m_db.sql(), attendance_sql, add_attendance, range, up_to);
+    Cursor grades(m_db.sql(), grades_sql, add_grade, range, up_to);
+    Cursor incidents(m_db.sql(), incidents_sql, add_incident, range, up_to);
     StudentData s;
     while (enrollments.valid()) {
         s.student_id = enrollments.key();
@@ -282,6 +320,97 @@ void StudentReader::for_each(const std::function<void(const StudentData&)>& visi
         trim(s, used);
         sort_rows(s);
         visit(s);
+    }
+}
+
+std::vector<StudentRange> student_ranges(Database& db, std::size_t students_per_range) {
+    const std::size_t per = std::max<std::size_t>(students_per_range, 1);
+    std::vector<StudentRange> ranges{StudentRange{"", ""}};
+    SQLite::Statement q(db.sql(), "SELECT DISTINCT student_id FROM enrollments ORDER BY 1");
+    for (std::size_t n = 0; q.executeStep(); ++n) {
+        if (n > 0 && n % per == 0) {
+            std::string id = q.getColumn(0).getString();
+            ranges.back().to = id;
+            ranges.push_back(StudentRange{std::move(id), ""});
+        }
+    }
+    return ranges;
+}
+
+void for_each_parallel(const std::filesystem::path& database, const std::string& up_to,
+                       unsigned threads, const ParallelVisit& visit, const ParallelEmit& emit) {
+    Database main(database);
+    const std::vector<StudentRange> ranges = student_ranges(main, 2000);
+    threads = std::max(1U, threads);
+    // Each range's output waits, in order, until the ranges before it are
+    // emitted; at most `window` ranges are in flight, so memory stays bounded.
+    const std::size_t window = 2 * static_cast<std::size_t>(threads);
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::optional<std::string>> done(ranges.size());
+    std::size_t next = 0;    // the next range a worker takes
+    std::size_t emitted = 0; // ranges emitted so far
+    std::exception_ptr failure;
+
+    const auto work = [&] {
+        try {
+            Database db(database);
+            StudentReader reader(db);
+            for (;;) {
+                std::size_t index = 0;
+                {
+                    std::unique_lock lock(mutex);
+                    changed.wait(lock, [&] {
+                        return failure || next >= ranges.size() || next < emitted + window;
+                    });
+                    if (failure || next >= ranges.size()) {
+                        return;
+                    }
+                    index = next++;
+                }
+                std::string out;
+                reader.for_each([&](const StudentData& s) { visit(s, out); }, up_to, ranges[index]);
+                {
+                    const std::lock_guard lock(mutex);
+                    done[index] = std::move(out);
+                }
+                changed.notify_all();
+            }
+        } catch (...) {
+            const std::lock_guard lock(mutex);
+            if (!failure) {
+                failure = std::current_exception();
+            }
+            changed.notify_all();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) {
+        workers.emplace_back(work);
+    }
+    for (; emitted < ranges.size();) {
+        std::string out;
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return failure || done[emitted].has_value(); });
+            if (failure) {
+                break;
+            }
+            out = std::move(*done[emitted]);
+            done[emitted].reset();
+        }
+        emit(out);
+        {
+            const std::lock_guard lock(mutex);
+            ++emitted;
+        }
+        changed.notify_all();
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "store/database.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -82,6 +83,12 @@ private:
     std::unordered_map<std::string, std::vector<int>> m_days; // sorted
 };
 
+// A range of student ids: from <= id < to; an empty `to` is unbounded.
+struct StudentRange {
+    std::string from;
+    std::string to;
+};
+
 // Reads students from the store: one by one, or all of them in one ordered
 // pass (every table is keyed by student first, so this is a merge of
 // sequential scans, never the whole district in memory).
@@ -97,12 +104,25 @@ public:
     // `up_to` (YYYY-MM-DD), events dated after it are left out: an evaluation
     // as of that date never looks at them.
     void for_each(const std::function<void(const StudentData&)>& visit,
-                  const std::string& up_to = {});
+                  const std::string& up_to = {}, const StudentRange& range = {});
 
 private:
     Database& m_db;
     struct Statements;
     std::unique_ptr<Statements> m_statements;
 };
+
+// The enrolled students cut into consecutive ranges of about this many.
+std::vector<StudentRange> student_ranges(Database& db, std::size_t students_per_range);
+
+// Visits every enrolled student, like StudentReader::for_each, from `threads`
+// workers, each reading ranges of students through its own connection.
+// `visit` runs concurrently and appends what it has to say about a student to
+// the string of that student's range; `emit` gets those strings on the
+// calling thread, in student order. A worker's exception is rethrown here.
+using ParallelVisit = std::function<void(const StudentData&, std::string& out)>;
+using ParallelEmit = std::function<void(std::string& out)>;
+void for_each_parallel(const std::filesystem::path& database, const std::string& up_to,
+                       unsigned threads, const ParallelVisit& visit, const ParallelEmit& emit);
 
 } // namespace ewsd::store

@@ -7,6 +7,11 @@
 namespace ewsd::util {
 
 std::string_view trim(std::string_view text);
+
+// Appends `text` as a JSON string literal (quotes and escapes included).
+void append_json_string(std::string& out, std::string_view text);
+// Appends a number in JSON's shortest round-trip form (integers without ".0").
+void append_json_number(std::string& out, double value);
 std::string to_lower_ascii(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
 

@@ -139,6 +139,29 @@ TEST_F(IngestTest, LoadsEveryKindWithCounts) {
     EXPECT_EQ(count("SELECT count(*) FROM dirty_students"), 2);
 }
 
+// The calendar is not per student, but a changed one changes every enrolled
+// day count of its school: its students are re-evaluated.
+TEST_F(IngestTest, ACalendarChangeMarksTheSchoolsStudentsChanged) {
+    const auto feed = feed_config();
+    drop(feed, "students.csv", students_csv);
+    drop(feed, "calendar.csv", "school_id,date,instructional\n101,2025-09-01,true\n");
+    poll(feed);
+    db.sql().exec("DELETE FROM dirty_students");
+    drop(feed, "calendar.csv", "school_id,date,instructional\n101,2025-09-01,true\n");
+    poll(feed); // identical: nothing changed
+    EXPECT_EQ(count("SELECT count(*) FROM dirty_students"), 0);
+    drop(feed, "calendar.csv", "school_id,date,instructional\n101,2025-09-01,false\n");
+    poll(feed);
+    EXPECT_EQ(count("SELECT count(*) FROM dirty_students"),
+              count("SELECT count(DISTINCT student_id) FROM enrollments WHERE school_id = '101'"));
+    EXPECT_GT(count("SELECT count(*) FROM dirty_students"), 0);
+    // A calendar day removed by a snapshot counts as a change too.
+    db.sql().exec("DELETE FROM dirty_students");
+    drop(feed, "calendar.csv", "school_id,date,instructional\n101,2025-09-02,true\n");
+    poll(feed);
+    EXPECT_GT(count("SELECT count(*) FROM dirty_students"), 0);
+}
+
 TEST_F(IngestTest, LoadingTheSameFilesAgainChangesNothing) {
     const auto feed = feed_config();
     drop(feed, "students.csv", students_csv);
@@ -339,6 +362,54 @@ TEST_F(IngestTest, AMissingFeedFolderFails) {
     ASSERT_EQ(reports.size(), 1U);
     EXPECT_EQ(reports[0].status, LoadReport::Status::failed);
     EXPECT_NE(reports[0].message.find("does not exist"), std::string::npos);
+}
+
+// The parallel scan visits exactly the students of the sequential one, in
+// the same order, however the roster is cut into ranges and threads.
+TEST_F(IngestTest, ParallelScanMatchesTheSequentialOne) {
+    std::string roster =
+        "student_id,school_id,grade_level,first_name,last_name,entry_date,exit_date\n";
+    std::string attendance = "student_id,school_id,date,category\n";
+    for (int i = 0; i < 5000; ++i) {
+        const std::string id = "S" + std::to_string(i);
+        roster += id + ",101,7,A,B,2025-08-18,\n";
+        if (i % 3 == 0) {
+            attendance += id + ",101,2025-09-0" + std::to_string(1 + i % 5) + ",A\n";
+        }
+    }
+    const auto feed = feed_config();
+    drop(feed, "students.csv", roster);
+    drop(feed, "attendance.csv", attendance);
+    poll(feed);
+    const auto describe = [](const store::StudentData& s, std::string& out) {
+        out += s.student_id + ":" + std::to_string(s.attendance.size()) + "\n";
+    };
+    std::string sequential;
+    store::StudentReader reader(db);
+    reader.for_each([&](const store::StudentData& s) { describe(s, sequential); });
+
+    const auto ranges = store::student_ranges(db, 2000);
+    ASSERT_EQ(ranges.size(), 3U);
+    EXPECT_EQ(ranges.front().from, "");
+    EXPECT_EQ(ranges[0].to, ranges[1].from);
+    EXPECT_EQ(ranges.back().to, "");
+    for (const unsigned threads : {1U, 2U, 3U}) {
+        std::string parallel;
+        store::for_each_parallel(db.path(), "", threads, describe,
+                                 [&](std::string& out) { parallel += out; });
+        EXPECT_EQ(parallel, sequential) << threads << " threads";
+    }
+    EXPECT_EQ(std::count(sequential.begin(), sequential.end(), '\n'), 5000);
+    // A worker's failure reaches the caller.
+    EXPECT_THROW(store::for_each_parallel(
+                     db.path(), "", 2,
+                     [](const store::StudentData& s, std::string&) {
+                         if (s.student_id == "S4000") {
+                             throw std::runtime_error("boom");
+                         }
+                     },
+                     [](std::string&) {}),
+                 std::runtime_error);
 }
 
 TEST_F(IngestTest, CalendarsFollowTheLoadedCalendar) {

@@ -7,6 +7,7 @@
 #include "util/text.hpp"
 
 #include <gtest/gtest.h>
+#include <limits>
 #include <stdexcept>
 
 namespace ewsd::util {
@@ -365,6 +366,30 @@ TEST(LogLevel, EnabledFollowsTheSetLevel) {
     EXPECT_FALSE(log::enabled(log::Level::notice));
     EXPECT_FALSE(log::enabled(log::Level::debug));
     log::set_level(saved);
+}
+
+TEST(Json, StringsAreEscaped) {
+    std::string out;
+    append_json_string(out, "a\"b\\c\nd\te\x01\u00e9");
+    EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001\u00e9\"");
+}
+
+TEST(Json, NumbersRoundTripShortest) {
+    std::string out;
+    for (const double v : {0.1, 3.0, -2.5, 1e21, 0.1 + 0.2}) {
+        out.clear();
+        append_json_number(out, v);
+        EXPECT_EQ(std::stod(out), v) << out;
+    }
+    out.clear();
+    append_json_number(out, 0.1);
+    EXPECT_EQ(out, "0.1");
+    out.clear();
+    append_json_number(out, 3.0);
+    EXPECT_EQ(out, "3");
+    out.clear();
+    append_json_number(out, std::numeric_limits<double>::quiet_NaN());
+    EXPECT_EQ(out, "null");
 }
 
 } // namespace
