@@ -1,6 +1,7 @@
 #include "rules/rule_set.hpp"
 
 #include "core/yaml_reader.hpp"
+#include "rules/analysis.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -81,6 +82,7 @@ public:
         }
         if (const auto it = m_set.definitions.find(name); it != m_set.definitions.end()) {
             m_used.insert(name);
+            inherit_edges(name);
             return &it->second;
         }
         if (const auto it = m_builtins.find(name); it != m_builtins.end()) {
@@ -105,7 +107,7 @@ public:
         return m_rule_files.count(id) != 0;
     }
     void note_flagged(const std::string& id, Position where) override {
-        m_edges[m_current_rule].push_back({id, where, m_current_scalar, m_current_file});
+        m_edges[owner()].push_back({id, where, m_current_scalar, m_current_file});
     }
 
     void load(const std::vector<std::pair<std::string, std::string>>& files);
@@ -119,6 +121,20 @@ private:
         const SourceFile* file;
     };
 
+    // Edges are kept per rule ("id") and per named condition ("=name"): a rule
+    // or condition that uses a condition depends on what that one flags.
+    [[nodiscard]] std::string owner() const {
+        return m_current_rule.empty() ? "=" + m_current_condition : m_current_rule;
+    }
+    void inherit_edges(const std::string& name) const {
+        const auto it = m_edges.find("=" + name);
+        if (it != m_edges.end() && owner() != it->first) {
+            const std::vector<Edge> edges = it->second;
+            auto& mine = m_edges[owner()];
+            mine.insert(mine.end(), edges.begin(), edges.end());
+        }
+    }
+
     void collect_ids(const SourceFile& file, core::YamlReader& reader, const YAML::Node& rules);
     bool already_defined(core::YamlReader& reader, const YAML::Node& key);
     void read_constants(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node);
@@ -127,7 +143,10 @@ private:
     ExprPtr expression(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node,
                        Type expected, const std::string& what);
     void report(const SourceFile& file, const YAML::Node& scalar, Position p,
-                const std::string& message);
+                const std::string& message, bool warning = false);
+    void warn_if_never(const SourceFile& file, const YAML::Node& scalar, const Rule& rule,
+                       const Expr& expr, const char* key);
+    void warn_flagged_disabled();
     void order_rules();
 
     util::Diagnostics& m_diagnostics;
@@ -141,16 +160,17 @@ private:
     const NameValues* m_params = nullptr;
     std::map<std::string, NameInfo> m_param_infos;
     std::string m_current_rule;
+    std::string m_current_condition;
     YAML::Node m_current_scalar;
     const SourceFile* m_current_file = nullptr;
-    std::map<std::string, std::vector<Edge>> m_edges;
+    mutable std::map<std::string, std::vector<Edge>> m_edges; // see owner()
 };
 
 // Maps a position inside an expression to the file: the scalar's own
 // position, plus one for an opening quote; block scalars (| or >) start on
 // the next line at the content's indentation.
 void Loader::report(const SourceFile& file, const YAML::Node& scalar, Position p,
-                    const std::string& message) {
+                    const std::string& message, bool warning) {
     const YAML::Mark mark = scalar.Mark();
     int line = mark.line + 1;
     int column = mark.column + 1;
@@ -172,7 +192,52 @@ void Loader::report(const SourceFile& file, const YAML::Node& scalar, Position p
         line += p.line - 1;
         column = p.line == 1 ? column + quote + p.column - 1 : p.column;
     }
-    m_diagnostics.error(file.name, line, column, message);
+    if (warning) {
+        m_diagnostics.warning(file.name, line, column, message);
+    } else {
+        m_diagnostics.error(file.name, line, column, message);
+    }
+}
+
+// A rule whose `when` or `applies_to` holds for no student with any of its
+// parameter sets (its params, and each override's) can never fire.
+void Loader::warn_if_never(const SourceFile& file, const YAML::Node& scalar, const Rule& rule,
+                           const Expr& expr, const char* key) {
+    std::optional<NeverHolds> first = never_holds(expr, rule.params);
+    if (!first) {
+        return;
+    }
+    for (const auto& o : rule.overrides) {
+        if (!never_holds(expr, o.merged)) {
+            return;
+        }
+    }
+    report(file, scalar, first->position,
+           "rule '" + rule.id + "' can never fire: its " + key + " never holds (" + first->reason +
+               ")",
+           true);
+}
+
+void Loader::warn_flagged_disabled() {
+    std::set<std::string> disabled;
+    for (const auto& r : m_set.rules) {
+        if (!r.enabled) {
+            disabled.insert(r.id);
+        }
+    }
+    for (const auto& r : m_set.rules) {
+        if (!r.enabled) {
+            continue;
+        }
+        for (const auto& edge : m_edges[r.id]) {
+            if (disabled.count(edge.target) != 0) {
+                report(*edge.file, edge.scalar, edge.position,
+                       "flagged(\"" + edge.target + "\") is always false in rule '" + r.id +
+                           "': rule '" + edge.target + "' is disabled",
+                       true);
+            }
+        }
+    }
 }
 
 ExprPtr Loader::expression(const SourceFile& file, core::YamlReader& reader, const YAML::Node& node,
@@ -188,7 +253,9 @@ ExprPtr Loader::expression(const SourceFile& file, core::YamlReader& reader, con
     if (!parsed.expr) {
         return nullptr;
     }
-    m_current_scalar = node;
+    // reset() rebinds; YAML::Node's operator= would assign through the old handle,
+    // changing what every Edge copied from it refers to.
+    m_current_scalar.reset(node);
     m_current_file = &file;
     const auto errors = check(*parsed.expr, *this, expected);
     for (const auto& e : errors) {
@@ -259,6 +326,7 @@ void Loader::read_conditions(const SourceFile& file, core::YamlReader& reader,
             continue;
         }
         m_current_rule.clear();
+        m_current_condition = name;
         if (ExprPtr expr =
                 expression(file, reader, entry.second, Type::boolean, "condition '" + name + "'")) {
             m_set.definitions[name] = {NameInfo::Kind::condition, Type::boolean, {}, expr.get()};
@@ -392,6 +460,12 @@ void Loader::read_rule(const SourceFile& file, core::YamlReader& reader, const Y
     }
     m_params = nullptr;
     m_param_infos.clear();
+    if (ok && rule.when && rule.enabled) {
+        warn_if_never(file, node["when"], rule, *rule.when, "'when'");
+        if (rule.applies_to) {
+            warn_if_never(file, node["applies_to"], rule, *rule.applies_to, "'applies_to'");
+        }
+    }
     if (ok && rule.when) {
         m_set.rules.push_back(std::move(rule));
     }
@@ -497,6 +571,7 @@ void Loader::load(const std::vector<std::pair<std::string, std::string>>& files)
         }
     }
     order_rules();
+    warn_flagged_disabled();
 }
 
 } // namespace

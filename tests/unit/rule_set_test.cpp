@@ -148,6 +148,102 @@ TEST(RuleSet, UnknownRuleInFlaggedAndCyclesAreErrors) {
         << all(cycle.diagnostics);
 }
 
+// flagged() inside named conditions counts: a cycle through conditions (two
+// deep) is found, and without the cycle the rules are ordered by it.
+TEST(RuleSet, FlaggedInsideConditionsIsPartOfTheDependencyGraph) {
+    const std::string conditions = R"(conditions:
+  x_fired: flagged("x")
+  x_or_more: x_fired or flagged_domains() >= 3
+rules:
+  - {id: y, name: Y, description: d, domain: composite, tier: 3, when: x_or_more}
+  - {id: z, name: Z, description: d, domain: attendance, tier: 1, when: "absences(30d) >= 1"}
+)";
+    const RuleLoad cycle = load_rule_texts(
+        {{"r.yaml", conditions + "  - {id: x, name: X, description: d, domain: composite, "
+                                 "tier: 3, when: flagged(\"y\")}\n"}});
+    EXPECT_FALSE(cycle.rules);
+    EXPECT_NE(all(cycle.diagnostics).find("depend on each other through flagged(): a cycle"),
+              std::string::npos)
+        << all(cycle.diagnostics);
+
+    const RuleLoad ordered = load_rule_texts(
+        {{"r.yaml", conditions + "  - {id: x, name: X, description: d, domain: composite, "
+                                 "tier: 3, when: flagged(\"z\")}\n"}});
+    ASSERT_TRUE(ordered.rules) << all(ordered.diagnostics);
+    std::vector<std::string> ids;
+    for (const auto& r : ordered.rules->rules) {
+        ids.push_back(r.id);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"z", "x", "y"}));
+}
+
+TEST(RuleSet, RulesThatCanNeverFireAreWarnings) {
+    const RuleLoad load = load_rule_texts({{"r.yaml", R"(conditions:
+  impossible: tardies(30d) < 0
+rules:
+  - {id: rate, name: A, description: d, domain: attendance, tier: 1,
+     when: "absences(30d) >= 1 and absence_rate(school_year) > 1.5"}
+  - {id: cond, name: B, description: d, domain: attendance, tier: 1, when: impossible}
+  - id: band
+    name: C
+    description: d
+    domain: attendance
+    tier: 1
+    applies_to: grade_level > 13
+    when: absences(30d) >= 1
+  - id: off
+    name: D
+    description: d
+    domain: attendance
+    tier: 1
+    enabled: false
+    when: absences(30d) >= 1
+  - {id: composite, name: E, description: d, domain: composite, tier: 3, when: flagged("off")}
+  - id: param
+    name: F
+    description: d
+    domain: attendance
+    tier: 1
+    params: {rate: 2}
+    overrides: [{match: {grade_levels: [6]}, params: {rate: 0.1}}]
+    when: attendance_rate(20sd) < rate - 1.5
+  - {id: fine, name: G, description: d, domain: composite, tier: 3,
+     when: "flagged_domains() >= 2 or false"}
+)"}});
+    ASSERT_TRUE(load.rules) << all(load.diagnostics);
+    const std::string text = all(load.diagnostics);
+    EXPECT_NE(text.find("r.yaml:5:62: warning: rule 'rate' can never fire: its 'when' never holds "
+                        "('>' never holds: absence_rate(school_year) is between 0 and 1 and the "
+                        "number is 1.5)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("r.yaml:6:76: warning: rule 'cond' can never fire: its 'when' never holds "
+                        "(the condition 'impossible' never holds: '<' never holds: tardies(30d) "
+                        "is at least 0 and the number is 0)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("r.yaml:12:29: warning: rule 'band' can never fire: its 'applies_to' "
+                        "never holds ('>' never holds: grade_level is between -1 and 13 and the "
+                        "number is 13)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("r.yaml:21:80: warning: flagged(\"off\") is always false in rule "
+                        "'composite': rule 'off' is "
+                        "disabled"),
+              std::string::npos)
+        << text;
+    // With the override's rate (0.1), 'param' can fire for sixth graders.
+    EXPECT_EQ(text.find("'param'"), std::string::npos) << text;
+    EXPECT_EQ(text.find("'fine'"), std::string::npos) << text;
+    EXPECT_EQ(text.find("'off' can never"), std::string::npos) << text;
+}
+
+TEST(RuleSet, TheDefaultRulesLoadWithoutWarnings) {
+    const RuleLoad load = load_rules(std::filesystem::path(EWSD_SOURCE_DIR) / "config/rules.d");
+    ASSERT_TRUE(load.rules);
+    EXPECT_TRUE(load.diagnostics.items().empty()) << all(load.diagnostics);
+}
+
 TEST(RuleSet, MissingKeysBadValuesAndWarnings) {
     const RuleLoad load = load_rule_texts({{"r.yaml", R"(constants:
   unused_list: [1, 2]
