@@ -8,6 +8,8 @@
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <string_view>
 #include <thread>
 
 namespace ewsd::store {
@@ -53,25 +55,81 @@ template <typename Row> Row& slot(std::vector<Row>& rows, std::size_t& used) {
     return rows[used++];
 }
 
-void text(SQLite::Statement& q, int index, std::string& out) {
-    const SQLite::Column column = q.getColumn(index);
-    out.assign(column.getText(), static_cast<std::size_t>(column.getBytes()));
+// The read path uses SQLite's C API directly: SQLite::Statement::getColumn()
+// makes a Column holding a shared_ptr to the statement, and that atomic
+// reference count cost a tenth of a full scan.
+class RawStatement {
+public:
+    RawStatement(SQLite::Database& db, const std::string& sql) {
+        if (sqlite3_prepare_v2(db.getHandle(), sql.c_str(), -1, &m_stmt, nullptr) != SQLITE_OK) {
+            const std::string message = sqlite3_errmsg(db.getHandle());
+            sqlite3_finalize(m_stmt);
+            throw std::runtime_error("cannot prepare a query: " + message);
+        }
+    }
+    ~RawStatement() { sqlite3_finalize(m_stmt); }
+    RawStatement(const RawStatement&) = delete;
+    RawStatement& operator=(const RawStatement&) = delete;
+
+    void bind(const char* name, const std::string& value) {
+        const int index = sqlite3_bind_parameter_index(m_stmt, name);
+        sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()),
+                          SQLITE_TRANSIENT);
+    }
+    bool step() {
+        const int rc = sqlite3_step(m_stmt);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc == SQLITE_DONE) {
+            return false;
+        }
+        throw std::runtime_error(std::string("reading the store: ") +
+                                 sqlite3_errmsg(sqlite3_db_handle(m_stmt)));
+    }
+    void reset() {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
+    [[nodiscard]] sqlite3_stmt* get() const { return m_stmt; }
+
+private:
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+std::string_view view(RawStatement& q, int index) {
+    sqlite3_stmt* stmt = q.get();
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(stmt, index));
+    return text == nullptr ? std::string_view() : std::string_view(text, bytes);
 }
 
-int day_at(SQLite::Statement& q, int index) {
-    const SQLite::Column column = q.getColumn(index);
-    return day_of(std::string_view(column.getText(), static_cast<std::size_t>(column.getBytes())));
+void text(RawStatement& q, int index, std::string& out) {
+    const std::string_view v = view(q, index);
+    out.assign(v.data(), v.size());
 }
 
-void add_enrollment(StudentData& s, Used& used, SQLite::Statement& q) {
+double real(RawStatement& q, int index) {
+    return sqlite3_column_double(q.get(), index);
+}
+
+bool is_null(RawStatement& q, int index) {
+    return sqlite3_column_type(q.get(), index) == SQLITE_NULL;
+}
+
+int day_at(RawStatement& q, int index) {
+    return day_of(view(q, index));
+}
+
+void add_enrollment(StudentData& s, Used& used, RawStatement& q) {
     EnrollmentSpan& e = slot(s.enrollments, used.enrollments);
     text(q, 1, e.school_id);
     e.entry = day_at(q, 2);
-    e.exit = q.getColumn(3).getBytes() == 0 ? still_enrolled : day_at(q, 3);
-    e.grade_level = q.getColumn(4).getInt();
+    e.exit = view(q, 3).empty() ? still_enrolled : day_at(q, 3);
+    e.grade_level = sqlite3_column_int(q.get(), 4);
     if (used.enrollments == 1) {
         s.attributes.clear();
-        const auto attributes = nlohmann::json::parse(q.getColumn(5).getString(), nullptr, false);
+        const auto attributes = nlohmann::json::parse(view(q, 5), nullptr, false);
         if (attributes.is_object()) {
             for (const auto& [key, value] : attributes.items()) {
                 s.attributes[key] = value.is_string() ? value.get<std::string>() : value.dump();
@@ -80,14 +138,14 @@ void add_enrollment(StudentData& s, Used& used, SQLite::Statement& q) {
     }
 }
 
-void add_attendance(StudentData& s, Used& used, SQLite::Statement& q) {
+void add_attendance(StudentData& s, Used& used, RawStatement& q) {
     AttendanceRow& a = slot(s.attendance, used.attendance);
     a.day = day_at(q, 1);
     text(q, 2, a.category);
-    a.duration = q.getColumn(3).getDouble();
+    a.duration = real(q, 3);
 }
 
-void add_grade(StudentData& s, Used& used, SQLite::Statement& q) {
+void add_grade(StudentData& s, Used& used, RawStatement& q) {
     GradeRow& g = slot(s.grades, used.grades);
     text(q, 1, g.section_id);
     text(q, 2, g.school_id);
@@ -95,24 +153,24 @@ void add_grade(StudentData& s, Used& used, SQLite::Statement& q) {
     text(q, 4, g.subject);
     text(q, 5, g.grading_period);
     g.day = day_at(q, 6);
-    if (q.getColumn(7).isNull()) {
+    if (is_null(q, 7)) {
         g.numeric.reset();
     } else {
-        g.numeric = q.getColumn(7).getDouble();
+        g.numeric = real(q, 7);
     }
     text(q, 8, g.letter);
 }
 
-void add_incident(StudentData& s, Used& used, SQLite::Statement& q) {
+void add_incident(StudentData& s, Used& used, RawStatement& q) {
     IncidentRow& i = slot(s.incidents, used.incidents);
     text(q, 1, i.incident_id);
     i.day = day_at(q, 2);
     text(q, 3, i.behavior);
     text(q, 4, i.action);
-    i.action_days = q.getColumn(5).getDouble();
+    i.action_days = real(q, 5);
 }
 
-using AddRow = void (*)(StudentData&, Used&, SQLite::Statement&);
+using AddRow = void (*)(StudentData&, Used&, RawStatement&);
 
 // Drops the rows a previous student left beyond this one's.
 void trim(StudentData& s, const Used& used) {
@@ -143,30 +201,25 @@ public:
         step();
     }
     [[nodiscard]] bool valid() const { return m_valid; }
-    [[nodiscard]] const std::string& key() const { return m_key; }
+    // The current row's student_id (valid until the next step).
+    [[nodiscard]] std::string_view key() { return view(m_query, 0); }
     // Adds every row of `student_id` (skipping rows of students before it).
     void take(StudentData& s, Used& used) {
-        while (m_valid && m_key < s.student_id) {
+        while (m_valid && key() < s.student_id) {
             step();
         }
-        while (m_valid && m_key == s.student_id) {
+        while (m_valid && key() == s.student_id) {
             m_add(s, used, m_query);
             step();
         }
     }
 
 private:
-    void step() {
-        m_valid = m_query.executeStep();
-        if (m_valid) {
-            text(m_query, 0, m_key);
-        }
-    }
+    void step() { m_valid = m_query.step(); }
 
-    SQLite::Statement m_query;
+    RawStatement m_query;
     AddRow m_add;
     bool m_valid = false;
-    std::string m_key;
 };
 
 } // namespace
@@ -222,11 +275,10 @@ const EnrollmentSpan* current_enrollment(const StudentData& student, int day) {
 Calendars::Calendars(Database& db) {
     // Every school with calendar rows gets an entry, even one without an
     // instructional day (it then has none, rather than Monday to Friday).
-    SQLite::Statement q(db.sql(),
-                        "SELECT school_id, date, instructional FROM calendar ORDER BY 1, 2");
-    while (q.executeStep()) {
-        auto& days = m_days[q.getColumn(0).getString()];
-        if (q.getColumn(2).getInt() != 0) {
+    RawStatement q(db.sql(), "SELECT school_id, date, instructional FROM calendar ORDER BY 1, 2");
+    while (q.step()) {
+        auto& days = m_days[std::string(view(q, 0))];
+        if (sqlite3_column_int(q.get(), 2) != 0) {
             days.push_back(day_at(q, 1));
         }
     }
@@ -265,15 +317,15 @@ bool Calendars::instructional(const std::string& school_id, int day) const {
 }
 
 struct StudentReader::Statements {
-    SQLite::Statement enrollments;
-    SQLite::Statement attendance;
-    SQLite::Statement grades;
-    SQLite::Statement incidents;
+    RawStatement enrollments;
+    RawStatement attendance;
+    RawStatement grades;
+    RawStatement incidents;
     explicit Statements(SQLite::Database& db)
-        : enrollments(db, std::string(enrollments_sql) + " WHERE student_id = ?"),
-          attendance(db, std::string(attendance_sql) + " WHERE student_id = ?"),
-          grades(db, std::string(grades_sql) + " WHERE student_id = ?"),
-          incidents(db, std::string(incidents_sql) + " WHERE student_id = ?") {}
+        : enrollments(db, std::string(enrollments_sql) + " WHERE student_id = :id"),
+          attendance(db, std::string(attendance_sql) + " WHERE student_id = :id"),
+          grades(db, std::string(grades_sql) + " WHERE student_id = :id"),
+          incidents(db, std::string(incidents_sql) + " WHERE student_id = :id") {}
 };
 
 StudentReader::StudentReader(Database& db)
@@ -285,10 +337,10 @@ std::optional<StudentData> StudentReader::read(const std::string& student_id) {
     StudentData s;
     s.student_id = student_id;
     Used used;
-    const auto fill = [&](SQLite::Statement& q, AddRow add) {
+    const auto fill = [&](RawStatement& q, AddRow add) {
         q.reset();
-        q.bind(1, student_id);
-        while (q.executeStep()) {
+        q.bind(":id", student_id);
+        while (q.step()) {
             add(s, used, q);
         }
     };
@@ -311,7 +363,7 @@ void StudentReader::for_each(const std::function<void(const StudentData&)>& visi
     Cursor incidents(m_db.sql(), incidents_sql, add_incident, range, up_to);
     StudentData s;
     while (enrollments.valid()) {
-        s.student_id = enrollments.key();
+        s.student_id.assign(enrollments.key());
         Used used;
         enrollments.take(s, used);
         attendance.take(s, used);
