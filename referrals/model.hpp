@@ -41,6 +41,7 @@ struct Referral {
     std::string rule_name;
     std::string rule_description; // what it means and its source
     std::string domain;           // attendance | behavior | course | composite
+    std::string notify;           // the rule's routing key
     int tier = 1;
     State state = State::open;
     std::string opened_on; // YYYY-MM-DD (school-local as-of date)

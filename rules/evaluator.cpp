@@ -61,6 +61,7 @@ std::vector<RuleOutcome> evaluate_student(const RuleSet& rules, const store::Stu
             if (outcome.fired && !was_active && rule.for_days > 1) {
                 outcome.fired = held_for(rule, student, calendars, settings,
                                          metrics.enrolled_days(), as_of, params, fired, domains);
+                outcome.pending = !outcome.fired;
             } else if (!outcome.fired && was_active) {
                 resolving = true;
                 outcome.held = rule.resolve_when != nullptr &&

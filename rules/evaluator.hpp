@@ -18,6 +18,8 @@ struct RuleOutcome {
     // Fired only by hysteresis: the rule was active, `when` no longer holds,
     // but its `resolve_when` does not hold yet.
     bool held = false;
+    // `when` holds but not yet on `for: N` consecutive school days.
+    bool pending = false;
     // The comparisons behind the verdict: `when`'s, then (for a rule that was
     // active and whose `when` no longer holds) `resolve_when`'s. Filled for
     // fired rules, and for every rule with EvaluateOptions::all_evidence.

@@ -8,7 +8,7 @@
 
 namespace ewsd::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 class Database {
 public:

@@ -153,6 +153,68 @@ CREATE TABLE dirty_students (
     student_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 )sql",
+    // 2: referrals, the outbox of their notifications, and the delivery audit
+    R"sql(
+-- One row per referral: a (student, rule) from the day its condition first
+-- held to its resolution or closing. Dates are school-local as-of dates.
+CREATE TABLE referrals (
+    referral_id      INTEGER PRIMARY KEY,
+    student_id       TEXT NOT NULL,
+    rule_id          TEXT NOT NULL,
+    state            TEXT NOT NULL
+        CHECK (state IN ('pending', 'open', 'acknowledged', 'resolved', 'closed')),
+    tier             INTEGER NOT NULL,
+    domain           TEXT NOT NULL,
+    notify           TEXT NOT NULL,
+    school_id        TEXT NOT NULL,
+    grade_level      INTEGER NOT NULL,
+    first_seen       TEXT NOT NULL, -- the condition first held (pending from here)
+    opened_on        TEXT,          -- notified as open
+    last_notified_on TEXT,
+    renotify_count   INTEGER NOT NULL DEFAULT 0,
+    escalated        INTEGER NOT NULL DEFAULT 0,
+    updated_on       TEXT NOT NULL,
+    ended_on         TEXT,          -- resolved or closed
+    note             TEXT,          -- a specialist's note (ack) or close reason
+    evidence         TEXT NOT NULL DEFAULT '[]' -- JSON, from the latest evaluation
+);
+-- At most one live referral per student and rule.
+CREATE UNIQUE INDEX referrals_live ON referrals(student_id, rule_id)
+    WHERE state IN ('pending', 'open', 'acknowledged');
+CREATE INDEX referrals_by_state ON referrals(state, student_id);
+
+-- The transactional outbox: written in the transaction of the referral change
+-- that causes it, drained by the sender. One row per message and recipient.
+CREATE TABLE outbox (
+    message_id   INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL, -- referral.opened|updated|renotified|resolved, alert
+    referral_id  INTEGER REFERENCES referrals(referral_id),
+    student_id   TEXT,
+    recipient    TEXT NOT NULL, -- specialist id
+    delivery     TEXT NOT NULL CHECK (delivery IN ('immediate', 'digest')),
+    state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+    created_at   INTEGER NOT NULL, -- Unix seconds
+    due_at       INTEGER NOT NULL, -- the next attempt (backoff) or the digest time
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    sent_at      INTEGER,
+    payload      TEXT NOT NULL     -- JSON: the referral as it was when queued
+);
+CREATE INDEX outbox_due ON outbox(state, due_at);
+
+-- Every delivery attempt: when, to whom, which students and rules, the result.
+CREATE TABLE delivery_attempts (
+    attempt_id  INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    recipient   TEXT NOT NULL,
+    channel     TEXT NOT NULL, -- email, webhook, file
+    message_ids TEXT NOT NULL, -- outbox rows carried (a digest carries several)
+    students    TEXT NOT NULL,
+    rules       TEXT NOT NULL,
+    result      TEXT NOT NULL, -- delivered, retry_later, failed_permanently, endpoint_gone
+    detail      TEXT NOT NULL
+);
+)sql",
 };
 
 } // namespace

@@ -1,0 +1,92 @@
+#pragma once
+// The referral lifecycle: one student's evaluation applied to their referrals,
+// and the notifications that causes written to the outbox in the same
+// transaction (the caller's).
+//
+//   (condition holds, `for` not yet met) pending -> open (notified)
+//   open -> acknowledged (a specialist, `ewsd referrals ack`)
+//   open | acknowledged -> resolved (resolve condition holds) | closed (a specialist)
+//   a student who fires again after resolution or closing gets a new referral.
+
+#include "referrals/model.hpp"
+#include "rules/evaluator.hpp"
+#include "store/database.hpp"
+#include "store/student_data.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ewsd::referrals {
+
+struct LifecycleSettings {
+    int renotify_after_days = 10; // instructional days; 0: never
+    int escalate_after_days = 0;  // instructional days open and unacknowledged; 0: never
+};
+
+// Who receives a notification about a referral: decided by routing.
+struct Recipient {
+    std::string specialist_id;
+    bool digest = false;     // wait for the specialist's digest (tier 3 never waits)
+    std::int64_t due_at = 0; // Unix seconds: now, or the next digest time
+};
+struct RouteRequest {
+    const Referral* referral = nullptr;
+    Event event = Event::opened;
+    bool escalate = false; // also the lead/escalation contact
+};
+using Router = std::function<std::vector<Recipient>(const RouteRequest&)>;
+
+struct ApplyCounts {
+    int opened = 0;
+    int pending = 0;
+    int updated = 0;
+    int renotified = 0;
+    int resolved = 0;
+    int queued = 0; // outbox rows written
+};
+
+// The referral as queued in the outbox (and sent in webhook payloads).
+nlohmann::json to_json(const Referral& referral);
+
+// The rules whose referral for this student is open or acknowledged: the
+// evaluator's `active` set (hysteresis).
+std::set<std::string> active_rules(store::Database& db, const std::string& student_id);
+
+// Applies the outcomes of evaluate_student(..., as_of) to the student's
+// referrals and queues their notifications. Runs inside the caller's
+// transaction; `now` (Unix seconds) stamps the outbox rows.
+ApplyCounts apply_evaluation(store::Database& db, const store::StudentData& student,
+                             const std::vector<rules::RuleOutcome>& outcomes, int as_of,
+                             const store::Calendars& calendars, const LifecycleSettings& settings,
+                             const Router& router, std::int64_t now);
+
+// Listing and specialists' changes (`ewsd referrals`).
+struct ReferralRow {
+    std::int64_t id = 0;
+    std::string student_id;
+    std::string rule_id;
+    std::string state;
+    int tier = 0;
+    std::string domain;
+    std::string school_id;
+    int grade_level = 0;
+    std::string first_seen;
+    std::string opened_on;
+    std::string updated_on;
+    std::string ended_on;
+    std::string note;
+};
+std::vector<ReferralRow> list_referrals(store::Database& db, const std::string& state,
+                                        const std::string& student_id);
+// ack: open -> acknowledged; close: pending|open|acknowledged -> closed. Returns
+// an error message, or empty on success.
+std::string acknowledge(store::Database& db, std::int64_t id, const std::string& note,
+                        const std::string& today);
+std::string close(store::Database& db, std::int64_t id, const std::string& reason,
+                  const std::string& today);
+
+} // namespace ewsd::referrals
