@@ -123,6 +123,60 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           "Summarise what the store holds and the latest load of every feed file.",
           add_config_option,
           [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
+        {"run",
+         {"ewsd run --once [--config PATH] [--as-of YYYY-MM-DD]",
+          "One cycle of the main job: ingest every feed, evaluate the students whose data "
+          "changed (all on a new date), and open, update or resolve their referrals.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("once", po::bool_switch(), "run a single cycle and exit")(
+                  "as-of", po::value<std::string>()->default_value(""),
+                  "evaluate as of this date (default: today in the timezone)");
+          },
+          [](const po::variables_map& vm) {
+              return command_run(config_of(vm),
+                                 {vm["once"].as<bool>(), vm["as-of"].as<std::string>()});
+          }}},
+        {"referrals",
+         {"ewsd referrals [--config PATH] [--state STATE] [--student ID]",
+          "List referrals (highest tier first): pending, open, acknowledged, resolved, closed.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("state", po::value<std::string>()->default_value(""),
+                              "only this state")(
+                  "student", po::value<std::string>()->default_value(""), "only this student");
+          },
+          [](const po::variables_map& vm) {
+              return command_referrals(config_of(vm), vm["state"].as<std::string>(),
+                                       vm["student"].as<std::string>());
+          }}},
+        {"referrals ack",
+         {"ewsd referrals ack ID [--config PATH] [--note TEXT]",
+          "A specialist took the referral: no more reminders.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("note", po::value<std::string>()->default_value(""),
+                              "what was done or planned")(
+                  "id", po::value<std::string>()->required(), "the referral (positional)");
+          },
+          [](const po::variables_map& vm) {
+              return command_referral_change(config_of(vm), "ack", vm["id"].as<std::string>(),
+                                             vm["note"].as<std::string>());
+          },
+          "id"}},
+        {"referrals close",
+         {"ewsd referrals close ID [--config PATH] [--note REASON]",
+          "Close a referral (pending, open or acknowledged) with a reason.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("note", po::value<std::string>()->default_value(""), "the reason")(
+                  "id", po::value<std::string>()->required(), "the referral (positional)");
+          },
+          [](const po::variables_map& vm) {
+              return command_referral_change(config_of(vm), "close", vm["id"].as<std::string>(),
+                                             vm["note"].as<std::string>());
+          },
+          "id"}},
         {"feeds errors",
          {"ewsd feeds errors [--config PATH] [--feed NAME] [--all]",
           "List quarantined rows (file:line:column: reason) and rejected files of the latest "
@@ -199,16 +253,17 @@ int run_cli(int argc, char** argv) {
         }
     }
     try {
-        // Longest match first, so "feeds errors" wins over a lone "feeds".
+        // Two-word commands first, so "referrals ack" wins over "referrals".
         for (const auto& [name, command] : commands()) {
             const auto space = name.find(' ');
-            if (space == std::string::npos) {
-                if (args[0] == name) {
-                    return run_command(name, command, {args.begin() + 1, args.end()});
-                }
-            } else if (args.size() >= 2 && args[0] == name.substr(0, space) &&
-                       args[1] == name.substr(space + 1)) {
+            if (space != std::string::npos && args.size() >= 2 &&
+                args[0] == name.substr(0, space) && args[1] == name.substr(space + 1)) {
                 return run_command(name, command, {args.begin() + 2, args.end()});
+            }
+        }
+        for (const auto& [name, command] : commands()) {
+            if (args[0] == name) {
+                return run_command(name, command, {args.begin() + 1, args.end()});
             }
         }
         std::cerr << "ewsd: unknown command '" << args[0] << "'\n";

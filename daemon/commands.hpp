@@ -34,6 +34,18 @@ int command_test(const std::vector<std::string>& files);
 
 int command_status(const std::filesystem::path& config);
 
+struct RunOptions {
+    bool once = false;
+    std::string as_of; // YYYY-MM-DD; empty: today in the configured timezone
+};
+int command_run(const std::filesystem::path& config, const RunOptions& options);
+
+// `ewsd referrals [--state S] [--student ID]`; `ewsd referrals ack|close ID [--note TEXT]`.
+int command_referrals(const std::filesystem::path& config, const std::string& state,
+                      const std::string& student);
+int command_referral_change(const std::filesystem::path& config, const std::string& action,
+                            const std::string& id, const std::string& note);
+
 int command_feeds_errors(const std::filesystem::path& config, const std::string& feed, bool all);
 
 } // namespace ewsd::daemon

@@ -23,8 +23,9 @@ struct Live {
 std::map<std::string, Live> live_referrals(store::Database& db, const std::string& student_id) {
     SQLite::Statement q(db.sql(), "SELECT rule_id, referral_id, state, tier, "
                                   "coalesce(opened_on, ''), coalesce(last_notified_on, ''), "
-                                  "escalated FROM referrals WHERE student_id = ? AND state IN "
-                                  "('pending', 'open', 'acknowledged')");
+                                  "escalated FROM referrals WHERE student_id = ? AND (state IN "
+                                  "('pending', 'open', 'acknowledged') OR (state = 'closed' "
+                                  "AND released = 0)) ORDER BY referral_id");
     q.bind(1, student_id);
     std::map<std::string, Live> out;
     while (q.executeStep()) {
@@ -95,6 +96,13 @@ public:
             const auto it = live.find(o.rule->id);
             const Live* r = it == live.end() ? nullptr : &it->second;
             const int tier = std::max(o.rule->tier, student_tier);
+            if (r != nullptr && r->state == "closed") {
+                // Closed by a specialist: no new referral until the condition stops.
+                if (!o.fired && !o.pending) {
+                    release(r->id);
+                }
+                continue;
+            }
             if (o.fired) {
                 if (r == nullptr || r->state == "pending") {
                     open(o, r, tier);
@@ -236,6 +244,12 @@ WHERE referral_id = ?)sql");
             ++m_counts.updated;
             queue(model_now, Event::updated, false);
         }
+    }
+
+    void release(std::int64_t id) {
+        SQLite::Statement q(m_db.sql(), "UPDATE referrals SET released = 1 WHERE referral_id = ?");
+        q.bind(1, id);
+        q.exec();
     }
 
     void resolve(const rules::RuleOutcome& o, const Live& r) {

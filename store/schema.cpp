@@ -176,6 +176,9 @@ CREATE TABLE referrals (
     updated_on       TEXT NOT NULL,
     ended_on         TEXT,          -- resolved or closed
     note             TEXT,          -- a specialist's note (ack) or close reason
+    -- A closed referral holds back a new one while the condition keeps
+    -- holding; it is released once the condition stops.
+    released         INTEGER NOT NULL DEFAULT 0,
     evidence         TEXT NOT NULL DEFAULT '[]' -- JSON, from the latest evaluation
 );
 -- At most one live referral per student and rule.

@@ -150,6 +150,29 @@ TEST_F(LifecycleTest, OpensOnceRenotifiesResolvesAndReopens) {
     EXPECT_NE(close(db, absent_id, "", "2025-09-18"), ""); // resolved: cannot be closed
 }
 
+// A specialist closed it: no new referral while the condition keeps holding;
+// once it stops, a later firing opens a new one.
+TEST_F(LifecycleTest, ClosedReferralsHoldBackANewOneUntilTheConditionStops) {
+    absent("2025-09-01");
+    absent("2025-09-02");
+    absent("2025-09-03");
+    apply("2025-09-03");
+    const auto id =
+        std::stoll(column("SELECT referral_id FROM referrals WHERE rule_id = 'absent'"));
+    EXPECT_EQ(close(db, id, "moved to another school", "2025-09-04"), "");
+    EXPECT_EQ(apply("2025-09-05").opened, 0);
+    EXPECT_EQ(column("SELECT count(*) FROM referrals WHERE rule_id = 'absent'"), "1");
+    student.attendance.clear();
+    apply("2025-09-08"); // the condition stops: released
+    absent("2025-09-09");
+    absent("2025-09-10");
+    absent("2025-09-11");
+    EXPECT_GE(apply("2025-09-11").opened, 1);
+    EXPECT_EQ(column("SELECT group_concat(state) FROM referrals WHERE rule_id = 'absent' ORDER "
+                     "BY referral_id"),
+              "closed,open");
+}
+
 TEST_F(LifecycleTest, PendingUntilForIsMetAndATierRiseUpdates) {
     absent("2025-09-01");
     const ApplyCounts pending = apply("2025-09-01");
