@@ -451,7 +451,13 @@ void for_each_parallel(const std::filesystem::path& database, const std::string&
             out = std::move(*done[emitted]);
             done[emitted].reset();
         }
-        emit(out);
+        try {
+            emit(out);
+        } catch (...) {
+            // The workers must stop and be joined before the exception leaves.
+            const std::lock_guard lock(mutex);
+            failure = std::current_exception();
+        }
         {
             const std::lock_guard lock(mutex);
             ++emitted;

@@ -410,6 +410,10 @@ TEST_F(IngestTest, ParallelScanMatchesTheSequentialOne) {
                      },
                      [](std::string&) {}),
                  std::runtime_error);
+    // So does a failure of `emit`, with the workers stopped and joined.
+    EXPECT_THROW(store::for_each_parallel(db.path(), "", 2, describe,
+                                          [](std::string&) { throw std::runtime_error("full"); }),
+                 std::runtime_error);
 }
 
 TEST_F(IngestTest, CalendarsFollowTheLoadedCalendar) {
