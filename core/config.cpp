@@ -179,7 +179,9 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
         load.diagnostics.error(file.string(), 1, 1, "the configuration file is empty");
         return load;
     }
-    if (!reader.check_map(*root, "the configuration", top_level_keys)) {
+    std::vector<std::string> known_keys = top_level_keys;
+    known_keys.insert(known_keys.end(), notify_config_keys().begin(), notify_config_keys().end());
+    if (!reader.check_map(*root, "the configuration", known_keys)) {
         return load;
     }
     Config config;
@@ -238,6 +240,7 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
             config.feeds.push_back(std::move(*feed));
         }
     }
+    read_notify_config(reader, doc, config.notify);
     if (!load.diagnostics.has_errors()) {
         load.config = std::move(config);
     }

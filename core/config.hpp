@@ -3,6 +3,7 @@
 // every problem with file:line:column; start-up code uses load_config_or_throw.
 
 #include "core/descriptors.hpp"
+#include "core/notify_config.hpp"
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
 #include "util/log.hpp"
@@ -47,6 +48,8 @@ struct Config {
     // A numeric grade below the pass mark is failing; per-school overrides.
     double pass_mark = 65;
     std::map<std::string, double> school_pass_marks;
+    // smtp, specialists, routes, admin, privacy, delivery; empty() when only evaluating.
+    NotifyConfig notify;
 
     [[nodiscard]] double pass_mark_for(const std::string& school_id) const {
         const auto it = school_pass_marks.find(school_id);

@@ -107,6 +107,26 @@ const std::vector<std::pair<std::string, Command>>& commands() {
                                      vm["as-of"].as<std::string>());
           },
           "student"}},
+        {"route",
+         {"ewsd route STUDENT_ID RULE_ID [--config PATH] [--as-of YYYY-MM-DD]",
+          "Show who would receive the rule's referral for a student, and why, route by route.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("as-of", po::value<std::string>()->default_value(""),
+                              "the student's enrollment as of this date (default: today)")(
+                  "args", po::value<std::vector<std::string>>()->required(),
+                  "STUDENT_ID RULE_ID (positional)");
+          },
+          [](const po::variables_map& vm) {
+              const auto& args = vm["args"].as<std::vector<std::string>>();
+              if (args.size() != 2) {
+                  std::cerr << "ewsd route: expected STUDENT_ID RULE_ID\nUsage: ewsd route "
+                               "STUDENT_ID RULE_ID [--config PATH] [--as-of YYYY-MM-DD]\n";
+                  return 2;
+              }
+              return command_route(config_of(vm), args[0], args[1], vm["as-of"].as<std::string>());
+          },
+          "args", 2}},
         {"test",
          {"ewsd test FILE...",
           "Run rule unit tests: fixture students, as-of dates and the firings expected on each.",

@@ -3,6 +3,7 @@
 #include "connectors/feed.hpp"
 #include "core/config.hpp"
 #include "daemon/common.hpp"
+#include "referrals/routing.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/rule_set.hpp"
 #include "rules/rule_test.hpp"
@@ -38,6 +39,10 @@ int command_check(const std::filesystem::path& config) {
         const rules::RuleLoad rules = rules::load_rules(result.config->rules_dir);
         print(rules.diagnostics);
         rule_count = rules.rules ? rules.rules->rules.size() : 0;
+        if (rules.rules) {
+            print(referrals::route_coverage_warnings(*result.config, *rules.rules,
+                                                     today_in(result.config->timezone)));
+        }
     }
     if (result.config && errors == 0) {
         std::cout << config.string() << ": valid (" << result.config->feeds.size() << " feed"

@@ -29,6 +29,11 @@ int command_evaluate(const std::filesystem::path& config, const EvaluateOptions&
 int command_explain(const std::filesystem::path& config, const std::string& student,
                     const std::string& as_of);
 
+// Who would receive the rule's referral for this student, route by route.
+// Exit 2 for an unknown student or rule.
+int command_route(const std::filesystem::path& config, const std::string& student,
+                  const std::string& rule, const std::string& as_of);
+
 // Exit 0 only when every case of every file passes.
 int command_test(const std::vector<std::string>& files);
 
