@@ -47,14 +47,15 @@ public:
             m_txn = std::make_unique<SQLite::Transaction>(m_db.sql(),
                                                           SQLite::TransactionBehavior::IMMEDIATE);
         }
-        const auto active = referrals::active_rules(m_db, student.student_id);
+        const referrals::LiveReferrals live = referrals::live_referrals(m_db, student.student_id);
+        const auto active = referrals::active_rules(live);
         rules::EvaluateOptions options;
         options.active = &active;
         const auto outcomes =
             rules::evaluate_student(m_rules, student, m_calendars, m_settings, m_as_of, options);
         const bool firing = std::any_of(outcomes.begin(), outcomes.end(),
                                         [](const rules::RuleOutcome& o) { return o.fired; });
-        const auto counts = referrals::apply_evaluation(m_db, student, outcomes, m_as_of,
+        const auto counts = referrals::apply_evaluation(m_db, student, live, outcomes, m_as_of,
                                                         m_calendars, m_lifecycle, m_router, m_now);
         add(counts);
         m_undirty.bind(1, student.student_id);

@@ -11,32 +11,17 @@ namespace ewsd::referrals {
 
 namespace {
 
-struct Live {
-    std::int64_t id = 0;
-    std::string state;
-    int tier = 0;
-    std::string opened_on;
-    std::string last_notified_on;
-    bool escalated = false;
-};
-
-std::map<std::string, Live> live_referrals(store::Database& db, const std::string& student_id) {
-    SQLite::Statement q(db.sql(), "SELECT rule_id, referral_id, state, tier, "
-                                  "coalesce(opened_on, ''), coalesce(last_notified_on, ''), "
-                                  "escalated FROM referrals WHERE student_id = ? AND (state IN "
-                                  "('pending', 'open', 'acknowledged') OR (state = 'closed' "
-                                  "AND released = 0)) ORDER BY referral_id");
-    q.bind(1, student_id);
-    std::map<std::string, Live> out;
-    while (q.executeStep()) {
-        out[q.getColumn(0).getString()] = Live{
-            q.getColumn(1).getInt64(),  q.getColumn(2).getString(), q.getColumn(3).getInt(),
-            q.getColumn(4).getString(), q.getColumn(5).getString(), q.getColumn(6).getInt() != 0};
+// The evidence as the referral model keeps it.
+std::vector<EvidenceItem> evidence_items(const std::vector<rules::Evidence>& evidence) {
+    std::vector<EvidenceItem> out;
+    out.reserve(evidence.size());
+    for (const auto& e : evidence) {
+        out.push_back({e.metric, e.window, e.value, e.op, e.threshold, e.holds});
     }
     return out;
 }
 
-nlohmann::json evidence_json(const std::vector<rules::Evidence>& evidence) {
+nlohmann::json evidence_json(const std::vector<EvidenceItem>& evidence) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : evidence) {
         out.push_back({{"metric", e.metric},
@@ -73,17 +58,9 @@ public:
         m_model.id = student.student_id;
         m_model.school_id = e != nullptr ? e->school_id : "";
         m_model.grade_level = e != nullptr ? e->grade_level : 0;
-        SQLite::Statement names(db.sql(),
-                                "SELECT first_name, last_name FROM students WHERE student_id = ?");
-        names.bind(1, student.student_id);
-        if (names.executeStep()) {
-            m_model.first_name = names.getColumn(0).getString();
-            m_model.last_name = names.getColumn(1).getString();
-        }
     }
 
-    ApplyCounts run(const std::vector<rules::RuleOutcome>& outcomes) {
-        auto live = live_referrals(m_db, m_student.student_id);
+    ApplyCounts run(const LiveReferrals& live, const std::vector<rules::RuleOutcome>& outcomes) {
         int student_tier = 0;
         for (const auto& o : outcomes) {
             if (o.fired) {
@@ -91,10 +68,10 @@ public:
             }
         }
         bool opened_any = false;
-        std::vector<std::pair<const rules::RuleOutcome*, Live>> continuing;
+        std::vector<std::pair<const rules::RuleOutcome*, LiveReferral>> continuing;
         for (const auto& o : outcomes) {
             const auto it = live.find(o.rule->id);
-            const Live* r = it == live.end() ? nullptr : &it->second;
+            const LiveReferral* r = it == live.end() ? nullptr : &it->second;
             const int tier = std::max(o.rule->tier, student_tier);
             if (r != nullptr && r->state == "closed") {
                 // Closed by a specialist: no new referral until the condition stops.
@@ -112,7 +89,7 @@ public:
                 }
             } else if (o.pending) {
                 if (r == nullptr) {
-                    insert(o, "pending", tier);
+                    insert(o, "pending", tier, evidence_json(evidence_items(o.evidence)).dump());
                     ++m_counts.pending;
                 }
             } else if (r != nullptr) {
@@ -137,6 +114,7 @@ private:
     const Router& m_router;
     std::int64_t m_now;
     Student m_model;
+    bool m_names_read = false;
     ApplyCounts m_counts;
 
     Referral model(const rules::RuleOutcome& o, std::int64_t id, int tier, State state,
@@ -153,13 +131,12 @@ private:
         r.state = state;
         r.opened_on = opened_on;
         r.as_of = m_as_of;
-        for (const auto& e : o.evidence) {
-            r.evidence.push_back({e.metric, e.window, e.value, e.op, e.threshold, e.holds});
-        }
+        r.evidence = evidence_items(o.evidence);
         return r;
     }
 
-    std::int64_t insert(const rules::RuleOutcome& o, const char* state, int tier) {
+    std::int64_t insert(const rules::RuleOutcome& o, const char* state, int tier,
+                        const std::string& evidence) {
         SQLite::Statement q(m_db.sql(), R"sql(
 INSERT INTO referrals (student_id, rule_id, state, tier, domain, notify, school_id, grade_level,
                        first_seen, opened_on, last_notified_on, updated_on, evidence)
@@ -179,12 +156,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
             q.bind(11, m_as_of);
         }
         q.bind(12, m_as_of);
-        q.bind(13, evidence_json(o.evidence).dump());
+        q.bind(13, evidence);
         q.exec();
         return m_db.sql().getLastInsertRowid();
     }
 
-    void open(const rules::RuleOutcome& o, const Live* pending, int tier) {
+    void open(const rules::RuleOutcome& o, const LiveReferral* pending, int tier) {
+        Referral referral = model(o, 0, tier, State::open, m_as_of);
+        const std::string evidence = evidence_json(referral.evidence).dump();
         std::int64_t id = 0;
         if (pending != nullptr) {
             id = pending->id;
@@ -196,17 +175,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
             q.bind(2, m_as_of);
             q.bind(3, m_as_of);
             q.bind(4, m_as_of);
-            q.bind(5, evidence_json(o.evidence).dump());
+            q.bind(5, evidence);
             q.bind(6, id);
             q.exec();
         } else {
-            id = insert(o, "open", tier);
+            id = insert(o, "open", tier, evidence);
         }
+        referral.id = id;
         ++m_counts.opened;
-        queue(model(o, id, tier, State::open, m_as_of), Event::opened, false);
+        queue(referral, Event::opened, false);
     }
 
-    void keep(const rules::RuleOutcome& o, const Live& r, int tier, bool opened_any) {
+    void keep(const rules::RuleOutcome& o, const LiveReferral& r, int tier, bool opened_any) {
         const bool tier_rose = tier > r.tier;
         bool renotify = false;
         bool escalate = false;
@@ -226,17 +206,17 @@ UPDATE referrals SET tier = ?, updated_on = ?, evidence = ?,
        renotify_count = renotify_count + ?, escalated = escalated OR ?
 WHERE referral_id = ?)sql");
         const bool notifies = renotify || escalate || (tier_rose && !opened_any);
-        q.bind(1, std::max(tier, r.tier));
+        const State state = r.state == "open" ? State::open : State::acknowledged;
+        const Referral model_now = model(o, r.id, std::max(tier, r.tier), state, r.opened_on);
+        q.bind(1, model_now.tier);
         q.bind(2, m_as_of);
-        q.bind(3, evidence_json(o.evidence).dump());
+        q.bind(3, evidence_json(model_now.evidence).dump());
         q.bind(4, notifies ? 1 : 0);
         q.bind(5, m_as_of);
         q.bind(6, renotify || escalate ? 1 : 0);
         q.bind(7, escalate ? 1 : 0);
         q.bind(8, r.id);
         q.exec();
-        const State state = r.state == "open" ? State::open : State::acknowledged;
-        const Referral model_now = model(o, r.id, std::max(tier, r.tier), state, r.opened_on);
         if (renotify || escalate) {
             ++m_counts.renotified;
             queue(model_now, Event::renotified, escalate);
@@ -252,7 +232,7 @@ WHERE referral_id = ?)sql");
         q.exec();
     }
 
-    void resolve(const rules::RuleOutcome& o, const Live& r) {
+    void resolve(const rules::RuleOutcome& o, const LiveReferral& r) {
         SQLite::Statement q(m_db.sql(), "UPDATE referrals SET state = 'resolved', ended_on = ?, "
                                         "updated_on = ? WHERE referral_id = ?");
         q.bind(1, m_as_of);
@@ -265,7 +245,24 @@ WHERE referral_id = ?)sql");
         }
     }
 
-    void queue(const Referral& referral, Event event, bool escalate) {
+    // The student's names are read only when a message is queued, not for
+    // every student evaluated.
+    const Student& named_student() {
+        if (!m_names_read) {
+            m_names_read = true;
+            SQLite::Statement names(
+                m_db.sql(), "SELECT first_name, last_name FROM students WHERE student_id = ?");
+            names.bind(1, m_student.student_id);
+            if (names.executeStep()) {
+                m_model.first_name = names.getColumn(0).getString();
+                m_model.last_name = names.getColumn(1).getString();
+            }
+        }
+        return m_model;
+    }
+
+    void queue(Referral referral, Event event, bool escalate) {
+        referral.student = named_student();
         const auto recipients = m_router(RouteRequest{&referral, event, escalate});
         if (recipients.empty()) {
             return;
@@ -293,15 +290,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?))sql");
 } // namespace
 
 nlohmann::json to_json(const Referral& r) {
-    nlohmann::json evidence = nlohmann::json::array();
-    for (const auto& e : r.evidence) {
-        evidence.push_back({{"metric", e.metric},
-                            {"window", e.window},
-                            {"value", e.value},
-                            {"op", e.op},
-                            {"threshold", e.threshold},
-                            {"holds", e.holds}});
-    }
     return {{"referral_id", r.id},
             {"student",
              {{"id", r.student.id},
@@ -318,26 +306,42 @@ nlohmann::json to_json(const Referral& r) {
             {"state", to_string(r.state)},
             {"opened_on", r.opened_on},
             {"as_of", r.as_of},
-            {"evidence", evidence}};
+            {"evidence", evidence_json(r.evidence)}};
 }
 
-std::set<std::string> active_rules(store::Database& db, const std::string& student_id) {
-    SQLite::Statement q(db.sql(), "SELECT rule_id FROM referrals WHERE student_id = ? AND state "
-                                  "IN ('open', 'acknowledged')");
+LiveReferrals live_referrals(store::Database& db, const std::string& student_id) {
+    SQLite::Statement q(db.sql(), "SELECT rule_id, referral_id, state, tier, "
+                                  "coalesce(opened_on, ''), coalesce(last_notified_on, ''), "
+                                  "escalated FROM referrals WHERE student_id = ? AND (state IN "
+                                  "('pending', 'open', 'acknowledged') OR (state = 'closed' "
+                                  "AND released = 0)) ORDER BY referral_id");
     q.bind(1, student_id);
-    std::set<std::string> out;
+    LiveReferrals out;
     while (q.executeStep()) {
-        out.insert(q.getColumn(0).getString());
+        out[q.getColumn(0).getString()] = LiveReferral{
+            q.getColumn(1).getInt64(),  q.getColumn(2).getString(), q.getColumn(3).getInt(),
+            q.getColumn(4).getString(), q.getColumn(5).getString(), q.getColumn(6).getInt() != 0};
+    }
+    return out;
+}
+
+std::set<std::string> active_rules(const LiveReferrals& live) {
+    std::set<std::string> out;
+    for (const auto& [rule_id, r] : live) {
+        if (r.state == "open" || r.state == "acknowledged") {
+            out.insert(rule_id);
+        }
     }
     return out;
 }
 
 ApplyCounts apply_evaluation(store::Database& db, const store::StudentData& student,
+                             const LiveReferrals& live,
                              const std::vector<rules::RuleOutcome>& outcomes, int as_of,
                              const store::Calendars& calendars, const LifecycleSettings& settings,
                              const Router& router, std::int64_t now) {
     Applier applier(db, student, as_of, calendars, settings, router, now);
-    return applier.run(outcomes);
+    return applier.run(live, outcomes);
 }
 
 std::vector<ReferralRow> list_referrals(store::Database& db, const std::string& state,

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -52,14 +53,32 @@ struct ApplyCounts {
 // The referral as queued in the outbox (and sent in webhook payloads).
 nlohmann::json to_json(const Referral& referral);
 
-// The rules whose referral for this student is open or acknowledged: the
-// evaluator's `active` set (hysteresis).
-std::set<std::string> active_rules(store::Database& db, const std::string& student_id);
+// A student's referral the lifecycle still acts on: pending, open,
+// acknowledged, or closed and not yet released.
+struct LiveReferral {
+    std::int64_t id = 0;
+    std::string state;
+    int tier = 0;
+    std::string opened_on;
+    std::string last_notified_on;
+    bool escalated = false;
+};
+using LiveReferrals = std::map<std::string, LiveReferral>; // by rule id
 
-// Applies the outcomes of evaluate_student(..., as_of) to the student's
-// referrals and queues their notifications. Runs inside the caller's
-// transaction; `now` (Unix seconds) stamps the outbox rows.
+// Read once per student: it gives the evaluator its `active` set and the
+// lifecycle what to update.
+LiveReferrals live_referrals(store::Database& db, const std::string& student_id);
+
+// The rules whose referral is open or acknowledged: the evaluator's `active`
+// set (hysteresis).
+std::set<std::string> active_rules(const LiveReferrals& live);
+
+// Applies the outcomes of evaluate_student(..., as_of), evaluated with
+// active_rules(live), to the student's referrals and queues their
+// notifications. Runs inside the caller's transaction; `now` (Unix seconds)
+// stamps the outbox rows.
 ApplyCounts apply_evaluation(store::Database& db, const store::StudentData& student,
+                             const LiveReferrals& live,
                              const std::vector<rules::RuleOutcome>& outcomes, int as_of,
                              const store::Calendars& calendars, const LifecycleSettings& settings,
                              const Router& router, std::int64_t now);

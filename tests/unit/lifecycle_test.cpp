@@ -66,7 +66,8 @@ protected:
 
     ApplyCounts apply(const char* iso) {
         const int as_of = day(iso);
-        const auto active = active_rules(db, "S1");
+        const LiveReferrals live = live_referrals(db, "S1");
+        const auto active = active_rules(live);
         rules::EvaluateOptions options;
         options.active = &active;
         const auto outcomes =
@@ -80,7 +81,7 @@ protected:
             return to;
         };
         const ApplyCounts counts =
-            apply_evaluation(db, student, outcomes, as_of, calendars, life, router, 1000);
+            apply_evaluation(db, student, live, outcomes, as_of, calendars, life, router, 1000);
         txn.commit();
         return counts;
     }
