@@ -26,4 +26,8 @@ struct DeliveryResult {
 
 const char* to_string(DeliveryStatus status);
 
+// curl_global_init, once per process, for the notifiers that use libcurl;
+// call before the first easy handle.
+void ensure_curl_initialized();
+
 } // namespace ewsd::connectors

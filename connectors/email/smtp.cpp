@@ -7,25 +7,11 @@
 #include <cstring>
 #include <curl/curl.h>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
-
-namespace ewsd::connectors {
-
-void ensure_curl_initialized() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            throw std::runtime_error("curl_global_init failed");
-        }
-    });
-}
-
-} // namespace ewsd::connectors
 
 namespace ewsd::connectors::email {
 namespace {

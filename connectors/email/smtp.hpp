@@ -8,13 +8,6 @@
 #include <chrono>
 #include <string>
 
-namespace ewsd::connectors {
-
-// curl_global_init, once per process; call before the first easy handle.
-void ensure_curl_initialized();
-
-} // namespace ewsd::connectors
-
 namespace ewsd::connectors::email {
 
 enum class SmtpTls {

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <curl/curl.h>
 #include <memory>
-#include <mutex>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdexcept>
@@ -248,15 +247,6 @@ std::optional<UrlParts> split_url(const std::string& url) {
 
 // ---- libcurl ----
 
-void init_curl() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            throw std::runtime_error("cannot initialise libcurl");
-        }
-    });
-}
-
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 using CurlHeaders = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 
@@ -478,7 +468,7 @@ std::optional<std::chrono::seconds> parse_retry_after(const std::string& value,
 }
 
 WebhookSender::WebhookSender(WebhookSettings settings) : m_settings(std::move(settings)) {
-    init_curl();
+    ensure_curl_initialized();
     const auto url = split_url(m_settings.url);
     if (!url) {
         throw std::invalid_argument("webhook URL must start with http:// or https://");
