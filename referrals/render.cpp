@@ -410,6 +410,29 @@ Renderer::Renderer(RenderSettings settings) : m_settings(std::move(settings)) {
     }
 }
 
+// One email from a pair of templates: the text part unescaped, the HTML part
+// escaped; the Message-ID's local part given, its domain from the settings.
+namespace {
+
+connectors::email::EmailMessage
+compose(const RenderSettings& settings, const std::string& text_template,
+        const std::string& html_template, const mstch::map& context, const std::string& subject,
+        const std::string& to_address, const std::string& message_id_local,
+        std::chrono::sys_seconds now, std::vector<std::pair<std::string, std::string>> headers) {
+    connectors::email::EmailMessage m;
+    m.from = settings.from;
+    m.to = {to_address};
+    m.subject = subject;
+    m.text_body = tidy_text(render_template(text_template, context, Escape::none));
+    m.html_body = render_template(html_template, context, Escape::html);
+    m.message_id = message_id_local + "@" + validated_domain(settings.message_id_domain);
+    m.date = now;
+    m.extra_headers = std::move(headers);
+    return m;
+}
+
+} // namespace
+
 connectors::email::EmailMessage Renderer::referral_email(const Notification& n,
                                                          const std::string& to_name,
                                                          const std::string& to_address,
@@ -420,19 +443,10 @@ connectors::email::EmailMessage Renderer::referral_email(const Notification& n,
     context["subject"] = subject;
     context["recipient"] = to_name;
 
-    connectors::email::EmailMessage m;
-    m.from = m_settings.from;
-    m.to = {to_address};
-    m.subject = subject;
-    m.text_body = tidy_text(render_template(m_referral_text, context, Escape::none));
-    m.html_body = render_template(m_referral_html, context, Escape::html);
-    m.message_id = "referral-" + std::to_string(n.referral.id) + ".n-" +
-                   std::to_string(n.message_id) + "@" +
-                   validated_domain(m_settings.message_id_domain);
-    m.date = now;
-    m.extra_headers = {{"X-Ewsd-Referral", std::to_string(n.referral.id)},
-                       {"X-Ewsd-Event", n.kind}};
-    return m;
+    return compose(
+        m_settings, m_referral_text, m_referral_html, context, subject, to_address,
+        "referral-" + std::to_string(n.referral.id) + ".n-" + std::to_string(n.message_id), now,
+        {{"X-Ewsd-Referral", std::to_string(n.referral.id)}, {"X-Ewsd-Event", n.kind}});
 }
 
 connectors::email::EmailMessage Renderer::digest_email(const std::vector<Notification>& items,
@@ -463,18 +477,10 @@ connectors::email::EmailMessage Renderer::digest_email(const std::vector<Notific
                        {"as_of", as_of},
                        {"rules", digest_rules(latest, names)}};
 
-    connectors::email::EmailMessage m;
-    m.from = m_settings.from;
-    m.to = {to_address};
-    m.subject = subject;
-    m.text_body = tidy_text(render_template(m_digest_text, context, Escape::none));
-    m.html_body = render_template(m_digest_html, context, Escape::html);
-    m.message_id = "digest-" + std::to_string(first_id) + "-" + std::to_string(last_id) + "-" +
-                   std::to_string(items.size()) + "@" +
-                   validated_domain(m_settings.message_id_domain);
-    m.date = now;
-    m.extra_headers = {{"X-Ewsd-Digest", std::to_string(summary.referrals)}};
-    return m;
+    return compose(m_settings, m_digest_text, m_digest_html, context, subject, to_address,
+                   "digest-" + std::to_string(first_id) + "-" + std::to_string(last_id) + "-" +
+                       std::to_string(items.size()),
+                   now, {{"X-Ewsd-Digest", std::to_string(summary.referrals)}});
 }
 
 std::string Renderer::webhook_payload(const std::vector<Notification>& items, bool digest,
