@@ -16,20 +16,6 @@ namespace {
 
 constexpr std::size_t students_per_transaction = 1000;
 
-std::string meta(store::Database& db, const std::string& key) {
-    SQLite::Statement q(db.sql(), "SELECT value FROM meta WHERE key = ?");
-    q.bind(1, key);
-    return q.executeStep() ? q.getColumn(0).getString() : std::string();
-}
-
-void set_meta(store::Database& db, const std::string& key, const std::string& value) {
-    SQLite::Statement q(db.sql(), "INSERT INTO meta (key, value) VALUES (?, ?) "
-                                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    q.bind(1, key);
-    q.bind(2, value);
-    q.exec();
-}
-
 // Evaluates and applies students in batches, each batch one transaction that
 // also takes them off dirty_students: a crash loses at most the batch in
 // progress, which the next cycle redoes (its students are still dirty).
@@ -87,7 +73,7 @@ public:
         m_db.sql().exec(full ? "DELETE FROM dirty_students"
                              : "DELETE FROM dirty_students WHERE student_id NOT IN "
                                "(SELECT student_id FROM enrollments)");
-        set_meta(m_db, "evaluated_on", as_of_text);
+        store::set_meta_value(m_db, "evaluated_on", as_of_text);
         commit();
     }
 
@@ -133,7 +119,7 @@ CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, s
         }
     }
     const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
-    report.full = meta(db, "evaluated_on") != as_of_text;
+    report.full = store::meta_value(db, "evaluated_on") != as_of_text;
     Evaluation evaluation(config, rules, db, as_of, now, lifecycle, router, report);
     if (report.full) {
         // A second connection reads the roster while the first writes; WAL

@@ -1,5 +1,6 @@
 #include "store/file_load.hpp"
 
+#include "store/queries.hpp"
 #include "util/date.hpp"
 
 #include <nlohmann/json.hpp>
@@ -137,11 +138,6 @@ std::string now_utc() {
     return util::format_timestamp_utc(std::chrono::system_clock::now());
 }
 
-std::int64_t read_seq(SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT value FROM meta WHERE key = 'seq'");
-    return q.executeStep() ? std::stoll(q.getColumn(0).getString()) : 0;
-}
-
 void insert_load(SQLite::Database& db, std::int64_t feed, const std::string& file,
                  const std::string& status, bool snapshot, const FileFingerprint& fp,
                  const std::string& error) {
@@ -198,7 +194,8 @@ FileLoad::FileLoad(Database& db, const std::string& feed, const std::string& fil
     m_feed_id = feed_id(db, feed);
     insert_load(db.sql(), m_feed_id, file, "loaded", snapshot, {}, "");
     m_load_id = db.sql().getLastInsertRowid();
-    m_seq = read_seq(db.sql());
+    const std::string seq = meta_value(db, "seq");
+    m_seq = seq.empty() ? 0 : std::stoll(seq);
     db.sql().createFunction("ewsd_existed", 1, false, &m_probe, probe_existed);
     db.sql().createFunction("ewsd_changed", 1, false, &m_probe, probe_changed);
     m_upsert = std::make_unique<SQLite::Statement>(db.sql(), upsert_sql(kind));
@@ -433,10 +430,7 @@ LoadCounts FileLoad::commit(const FileFingerprint& fingerprint) {
         school.exec();
         school.reset();
     }
-    SQLite::Statement seq(m_db.sql(), "INSERT INTO meta (key, value) VALUES ('seq', ?) "
-                                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    seq.bind(1, std::to_string(m_seq));
-    seq.exec();
+    set_meta_value(m_db, "seq", std::to_string(m_seq));
     SQLite::Statement load(m_db.sql(), R"sql(
 UPDATE file_loads SET sha256 = ?, size = ?, mtime_ns = ?, loaded_at = ?, rows_read = ?,
     rows_new = ?, rows_updated = ?, rows_unchanged = ?, rows_removed = ?, rows_quarantined = ?

@@ -86,4 +86,18 @@ std::vector<std::string> dirty_students(Database& db) {
     return out;
 }
 
+std::string meta_value(Database& db, const std::string& key) {
+    SQLite::Statement q(db.sql(), "SELECT value FROM meta WHERE key = ?");
+    q.bind(1, key);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+void set_meta_value(Database& db, const std::string& key, const std::string& value) {
+    SQLite::Statement q(db.sql(), "INSERT INTO meta (key, value) VALUES (?, ?) "
+                                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    q.bind(1, key);
+    q.bind(2, value);
+    q.exec();
+}
+
 } // namespace ewsd::store

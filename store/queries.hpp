@@ -56,4 +56,9 @@ std::vector<QuarantinedRow> quarantined_rows(Database& db, const std::string& fe
 // them; the daemon's evaluation will clear them), in id order.
 std::vector<std::string> dirty_students(Database& db);
 
+// The meta table: small named values of the store (the change sequence, the
+// last evaluated date). An absent key reads as "".
+std::string meta_value(Database& db, const std::string& key);
+void set_meta_value(Database& db, const std::string& key, const std::string& value);
+
 } // namespace ewsd::store
