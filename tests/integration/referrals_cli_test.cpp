@@ -1,8 +1,7 @@
 // The real ewsd binary: `run --once` opens referrals once, a second cycle on
 // the same date evaluates nobody, a new date re-evaluates everyone without
 // duplicates; `referrals` lists them; ack and close change state.
-#include "tests/support/process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/basic_district.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
@@ -10,41 +9,14 @@
 namespace ewsd {
 namespace {
 
-using testing::run;
-using testing::TempDir;
-using testing::write_file;
-
-const std::string source = EWSD_SOURCE_DIR;
-
-class ReferralsCliTest : public ::testing::Test {
+class ReferralsCliTest : public testing::BasicDistrict {
 protected:
-    void SetUp() override {
-        std::filesystem::copy(source + "/tests/data/feeds/basic", dir / "feeds");
-        std::filesystem::create_directories(dir / "rules.d");
-        std::filesystem::copy(source + "/config/rules.d/10-abc.yaml", dir / "rules.d/10-abc.yaml");
-        write_file(dir / "ewsd.yaml",
-                   "database: state/ewsd.db\n"
-                   "rules_dir: rules.d\n"
-                   "timezone: America/Chicago\n"
-                   "school_year_start: 2025-08-18\n"
-                   "feeds:\n"
-                   "  - {name: sis, type: csv, path: feeds, settle_seconds: 0,\n"
-                   "     category_map: {A: Unexcused Absence, EX: Excused Absence}}\n");
-    }
-
-    testing::ProcessResult ewsd(std::vector<std::string> args) {
-        args.insert(args.begin(), EWSD_BINARY);
-        args.push_back("--config");
-        args.push_back((dir / "ewsd.yaml").string());
-        return run(args);
-    }
+    void SetUp() override { make_district(); }
 
     long long count(const std::string& sql) {
         SQLite::Database db((dir / "state/ewsd.db").string());
         return db.execAndGet(sql).getInt64();
     }
-
-    TempDir dir;
 };
 
 TEST_F(ReferralsCliTest, CyclesOpenReferralsOnceAndSpecialistsChangeThem) {

@@ -1,7 +1,6 @@
 // The real ewsd binary: `ewsd route` explaining who would receive a referral,
 // and the route coverage warning of `ewsd check`.
-#include "tests/support/process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/basic_district.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,38 +10,17 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::run;
-using testing::TempDir;
 using testing::write_file;
-
-const std::string source = EWSD_SOURCE_DIR;
 
 // The basic fixture: S0001 (101, grade 6), S0002 (101, grade 7), S0003 (101,
 // grade 8, then 102 from 2025-11-03).
-class RouteCliTest : public ::testing::Test {
+class RouteCliTest : public testing::BasicDistrict {
 protected:
     void SetUp() override {
-        std::filesystem::copy(source + "/tests/data/feeds/basic", dir / "feeds");
-        std::filesystem::create_directories(dir / "rules.d");
-        std::filesystem::copy(source + "/config/rules.d/10-abc.yaml", dir / "rules.d/10-abc.yaml");
-        write_file(dir / "ewsd.yaml", base + notify);
+        make_district(notify);
         ASSERT_EQ(ewsd({"ingest"}).exit_code, 0);
     }
 
-    testing::ProcessResult ewsd(std::vector<std::string> args) {
-        args.insert(args.begin(), EWSD_BINARY);
-        args.push_back("--config");
-        args.push_back((dir / "ewsd.yaml").string());
-        return run(args);
-    }
-
-    const std::string base = "database: state/ewsd.db\n"
-                             "rules_dir: rules.d\n"
-                             "timezone: America/Chicago\n"
-                             "school_year_start: 2025-08-18\n"
-                             "feeds:\n"
-                             "  - {name: sis, type: csv, path: feeds, settle_seconds: 0,\n"
-                             "     category_map: {A: Unexcused Absence, EX: Excused Absence}}\n";
     // Lines 8-17.
     const std::string notify =
         "specialists:\n"
@@ -55,8 +33,6 @@ protected:
         "  - {match: {domain: [behavior, course, composite]}, to: [garcia]}\n"
         "  - {match: {}, to: [lopez]}\n"
         "delivery: {output_dir: outbox}\n";
-
-    TempDir dir;
 };
 
 TEST_F(RouteCliTest, ShowsTheMatchingRouteAndTheRecipientsDelivery) {
@@ -112,7 +88,7 @@ TEST_F(RouteCliTest, UnknownStudentOrRuleExitsWithTwo) {
 }
 
 TEST_F(RouteCliTest, WithoutRoutesSaysNoOneIsNotified) {
-    write_file(dir / "ewsd.yaml", base);
+    write_file(dir / "ewsd.yaml", base_config);
     const auto result = ewsd({"route", "S0001", "suspension", "--as-of", "2025-10-02"});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("no routes are configured in "));
@@ -144,8 +120,9 @@ TEST_F(RouteCliTest, CheckWithoutADatabaseSaysNothingAboutCoverage) {
 }
 
 TEST_F(RouteCliTest, CheckReportsRoutingErrorsWithPositions) {
-    write_file(dir / "ewsd.yaml", base + "specialists: [{id: garcia, email: a@district.org}]\n"
-                                         "routes: [{match: {domain: attendance}, to: garsia}]\n");
+    write_file(dir / "ewsd.yaml", base_config +
+                                      "specialists: [{id: garcia, email: a@district.org}]\n"
+                                      "routes: [{match: {domain: attendance}, to: garsia}]\n");
     const auto result = ewsd({"check"});
     EXPECT_EQ(result.exit_code, 1);
     const std::string config = (dir / "ewsd.yaml").string();
