@@ -2,7 +2,7 @@
 #include "referrals/evidence_text.hpp"
 #include "referrals/lifecycle.hpp"
 #include "referrals/render.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/python_email.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 using namespace ewsd::referrals;
 using namespace std::chrono;
 using ewsd::connectors::email::render_mime;
+using ewsd::testing::parse_with_python;
 using ewsd::testing::TempDir;
 
 namespace {
@@ -139,33 +140,6 @@ Notification ana(const std::string& kind = "referral.opened") {
 }
 
 const sys_seconds now = sys_days{2025y / September / 30} + 14h + 5min;
-
-// Python's email package, with the strict modern policy, reads the message back.
-constexpr const char* parse_script = R"py(
-import email, email.policy, json, sys
-msg = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
-parts = list(msg.iter_parts()) if msg.is_multipart() else [msg]
-print(json.dumps({
-    'subject': str(msg['Subject']),
-    'message_id': str(msg['Message-ID']),
-    'parts': [{'type': p.get_content_type(),
-               'body': p.get_payload(decode=True).decode('utf-8').replace('\r\n', '\n')}
-              for p in parts],
-    'defects': [type(d).__name__ for p in msg.walk() for d in p.defects],
-}))
-)py";
-
-nlohmann::json parse_with_python(const std::string& rendered) {
-    TempDir dir;
-    ewsd::testing::write_file(dir / "message.eml", rendered);
-    const auto result = ewsd::testing::run(
-        {"/usr/bin/python3", "-c", parse_script, (dir / "message.eml").string()});
-    if (result.exit_code != 0) {
-        ADD_FAILURE() << "python could not parse the message: " << result.err << "\n" << rendered;
-        return nlohmann::json::object();
-    }
-    return nlohmann::json::parse(result.out);
-}
 
 TEST(Render, ReferralEmailParsesWithBothParts) {
     const Renderer renderer(settings());
