@@ -9,7 +9,6 @@
 using namespace ewsd::connectors::email;
 using namespace std::chrono;
 using ewsd::testing::parse_with_python;
-using ewsd::testing::TempDir;
 
 namespace {
 
