@@ -2,6 +2,7 @@
 // on 127.0.0.1 with an ephemeral port, a self-signed certificate and a temp maildir.
 
 #include "connectors/email/smtp.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls.hpp"
@@ -73,18 +74,7 @@ private:
     int m_port = 0;
 };
 
-// A port nobody listens on: bound, then released.
-int unused_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    close(fd);
-    return ntohs(address.sin_port);
-}
+using ewsd::testing::closed_port;
 
 EmailMessage test_message() {
     EmailMessage message;
@@ -189,7 +179,7 @@ TEST_F(SmtpTest, WrongPasswordIsRetriedAndNeverShown) {
 
 TEST_F(SmtpTest, ServerNotListeningIsRetriedQuickly) {
     const auto start = steady_clock::now();
-    const auto result = SmtpSender(settings(unused_port())).send(test_message());
+    const auto result = SmtpSender(settings(closed_port())).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::retry_later);
     EXPECT_NE(result.detail.find("onnect"), std::string::npos) << result.detail;
     EXPECT_LT(steady_clock::now() - start, 2s);
@@ -298,7 +288,7 @@ TEST_F(SmtpTest, PlainClientAgainstAStartTlsOnlyServerIsRefused) {
 TEST_F(SmtpTest, UnrenderableMessageFailsWithoutConnecting) {
     auto message = test_message();
     message.subject = "Hello\r\nBcc: attacker@example.com";
-    const auto result = SmtpSender(settings(unused_port())).send(message);
+    const auto result = SmtpSender(settings(closed_port())).send(message);
     EXPECT_EQ(result.status, DeliveryStatus::failed_permanently);
     EXPECT_NE(result.detail.find("Subject"), std::string::npos) << result.detail;
     // The subject may name a student: the detail (logged) does not quote it.

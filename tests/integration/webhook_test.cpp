@@ -1,6 +1,7 @@
 // WebhookSender against tests/support/webhook_server.py: a real HTTP receiver on
 // 127.0.0.1 that verifies signatures and fails on command.
 #include "connectors/webhook/webhook.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -133,20 +134,7 @@ WebhookSettings settings(const std::string& url, std::vector<std::string> secret
     return s;
 }
 
-// A port nobody listens on (bound, never listened, closed).
-int closed_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-        throw std::runtime_error("cannot bind a port");
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-}
+using testing::closed_port;
 
 template <typename F> std::chrono::milliseconds elapsed(F&& f) {
     const auto start = std::chrono::steady_clock::now();
