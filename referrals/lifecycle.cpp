@@ -207,7 +207,8 @@ UPDATE referrals SET tier = ?, updated_on = ?, evidence = ?,
 WHERE referral_id = ?)sql");
         const bool notifies = renotify || escalate || (tier_rose && !opened_any);
         const State state = r.state == "open" ? State::open : State::acknowledged;
-        const Referral model_now = model(o, r.id, std::max(tier, r.tier), state, r.opened_on);
+        Referral model_now = model(o, r.id, std::max(tier, r.tier), state, r.opened_on);
+        model_now.escalated = escalate || r.escalated;
         q.bind(1, model_now.tier);
         q.bind(2, m_as_of);
         q.bind(3, evidence_json(model_now.evidence).dump());
@@ -268,18 +269,20 @@ WHERE referral_id = ?)sql");
             return;
         }
         SQLite::Statement q(m_db.sql(), R"sql(
-INSERT INTO outbox (kind, referral_id, student_id, recipient, delivery, created_at, due_at, payload)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?))sql");
+INSERT INTO outbox (kind, referral_id, student_id, recipient, channel, delivery, created_at,
+                    due_at, payload)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
         const std::string payload = to_json(referral).dump();
         for (const auto& to : recipients) {
             q.bind(1, to_string(event));
             q.bind(2, referral.id);
             q.bind(3, referral.student.id);
             q.bind(4, to.specialist_id);
-            q.bind(5, to.digest ? "digest" : "immediate");
-            q.bind(6, m_now);
-            q.bind(7, to.due_at);
-            q.bind(8, payload);
+            q.bind(5, to.channel);
+            q.bind(6, to.digest ? "digest" : "immediate");
+            q.bind(7, m_now);
+            q.bind(8, to.due_at);
+            q.bind(9, payload);
             q.exec();
             q.reset();
             ++m_counts.queued;
@@ -306,6 +309,7 @@ nlohmann::json to_json(const Referral& r) {
             {"state", to_string(r.state)},
             {"opened_on", r.opened_on},
             {"as_of", r.as_of},
+            {"escalated", r.escalated},
             {"evidence", evidence_json(r.evidence)}};
 }
 

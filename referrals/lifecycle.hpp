@@ -31,8 +31,9 @@ struct LifecycleSettings {
 // Who receives a notification about a referral: decided by routing.
 struct Recipient {
     std::string specialist_id;
-    bool digest = false;     // wait for the specialist's digest (tier 3 never waits)
-    std::int64_t due_at = 0; // Unix seconds: now, or the next digest time
+    std::string channel = "email"; // email | webhook
+    bool digest = false;           // wait for the specialist's digest (tier 3 never waits)
+    std::int64_t due_at = 0;       // Unix seconds: now, or the next digest time
 };
 struct RouteRequest {
     const Referral* referral = nullptr;

@@ -44,8 +44,9 @@ struct Referral {
     std::string notify;           // the rule's routing key
     int tier = 1;
     State state = State::open;
-    std::string opened_on; // YYYY-MM-DD (school-local as-of date)
-    std::string as_of;     // the evaluation that produced the evidence
+    std::string opened_on;  // YYYY-MM-DD (school-local as-of date)
+    std::string as_of;      // the evaluation that produced the evidence
+    bool escalated = false; // open and unacknowledged past escalate_after: the lead is told too
     std::vector<EvidenceItem> evidence;
 };
 

@@ -8,7 +8,7 @@
 
 namespace ewsd::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 class Database {
 public:

@@ -218,6 +218,29 @@ CREATE TABLE delivery_attempts (
     detail      TEXT NOT NULL
 );
 )sql",
+    // 3: delivery: the outbox row's channel, digest batches kept across
+    // retries, the first attempt (retry_for counts from it), and webhook
+    // endpoints disabled by 410 Gone
+    R"sql(
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email'
+    CHECK (channel IN ('email', 'webhook'));
+-- The digest a row was first tried in (the smallest message_id of that
+-- digest): a retried digest carries exactly the same rows, so its Message-ID
+-- and webhook-id stay the same.
+ALTER TABLE outbox ADD COLUMN batch INTEGER;
+ALTER TABLE outbox ADD COLUMN first_attempt_at INTEGER;
+CREATE INDEX outbox_by_recipient ON outbox(recipient, channel, state, due_at);
+
+-- A webhook endpoint that answered 410 Gone: nothing more is posted to this
+-- URL until `ewsd outbox retry` (or a new URL in the config).
+CREATE TABLE disabled_endpoints (
+    recipient   TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    disabled_at INTEGER NOT NULL,
+    detail      TEXT NOT NULL,
+    PRIMARY KEY (recipient, url)
+);
+)sql",
 };
 
 } // namespace

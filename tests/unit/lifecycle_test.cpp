@@ -74,9 +74,9 @@ protected:
             rules::evaluate_student(rule_set, student, calendars, settings, as_of, options);
         SQLite::Transaction txn(db.sql());
         const Router router = [](const RouteRequest& r) {
-            std::vector<Recipient> to{{"garcia", false, 100}};
+            std::vector<Recipient> to{{"garcia", "email", false, 100}};
             if (r.escalate) {
-                to.push_back({"lopez", false, 100});
+                to.push_back({"lopez", "email", false, 100});
             }
             return to;
         };
