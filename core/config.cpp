@@ -12,8 +12,9 @@ namespace ewsd::core {
 
 namespace {
 
-const std::vector<std::string> top_level_keys{
-    "database", "timezone", "school_year_start", "log_level", "feeds", "rules_dir", "pass_mark"};
+const std::vector<std::string> top_level_keys{"database",      "timezone", "school_year_start",
+                                              "log_level",     "feeds",    "rules_dir",
+                                              "templates_dir", "pass_mark"};
 const std::vector<std::string> feed_keys{"name",        "type",           "path",
                                          "mode",        "settle_seconds", "category_map",
                                          "subject_map", "behavior_map",   "action_map"};
@@ -216,6 +217,11 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
     if (doc["rules_dir"]) {
         if (auto p = reader.path(doc["rules_dir"])) {
             config.rules_dir = *p;
+        }
+    }
+    if (doc["templates_dir"]) {
+        if (auto p = reader.path(doc["templates_dir"])) {
+            config.templates_dir = *p;
         }
     }
     if (doc["pass_mark"]) {

@@ -21,6 +21,7 @@ namespace ewsd::core {
 inline constexpr const char* default_config_path = "/etc/ewsd/ewsd.yaml";
 inline constexpr const char* default_database_path = "/var/lib/ewsd/ewsd.db";
 inline constexpr const char* default_rules_dir = "/etc/ewsd/rules.d";
+inline constexpr const char* default_templates_dir = "/etc/ewsd/templates";
 
 enum class FeedMode { snapshot, delta };
 
@@ -45,6 +46,8 @@ struct Config {
     util::log::Level log_level = util::log::Level::info;
     std::vector<FeedConfig> feeds;
     std::filesystem::path rules_dir = default_rules_dir;
+    // The message templates (referral, digest, alert; config/templates).
+    std::filesystem::path templates_dir = default_templates_dir;
     // A numeric grade below the pass mark is failing; per-school overrides.
     double pass_mark = 65;
     std::map<std::string, double> school_pass_marks;

@@ -171,6 +171,7 @@ mstch::map referral_node(const Notification& n, bool names) {
                     {"opened_on", r.opened_on},
                     {"as_of", r.as_of},
                     {"referral_id", id},
+                    {"escalated", r.escalated},
                     {"ack_command", "ewsd referrals ack " + id},
                     {"close_command", "ewsd referrals close " + id}};
     add_flags(node, r.domain, r.tier);
@@ -367,6 +368,7 @@ Referral referral_from_json(const nlohmann::json& p) {
         r.state = state_from_string(p.value("state", "open"));
         r.opened_on = p.value("opened_on", "");
         r.as_of = p.value("as_of", "");
+        r.escalated = p.value("escalated", false);
         for (const auto& e : p.value("evidence", nlohmann::json::array())) {
             r.evidence.push_back({e.value("metric", ""), e.value("window", ""),
                                   e.value("value", 0.0), e.value("op", ""),
@@ -407,6 +409,14 @@ Renderer::Renderer(RenderSettings settings) : m_settings(std::move(settings)) {
         if (rendered.find_first_not_of(" \t\r\n") == std::string::npos) {
             throw std::runtime_error("template " + path.string() + " renders nothing");
         }
+    }
+    m_alert_text = read_template(dir / "alert.txt.mustache");
+    try {
+        (void)alert_email(1, "Sample", "A sample alert.", "", "a@b.invalid",
+                          std::chrono::sys_seconds{});
+    } catch (const std::exception& e) {
+        throw std::runtime_error("template " + (dir / "alert.txt.mustache").string() + ": " +
+                                 e.what());
     }
 }
 
@@ -481,6 +491,43 @@ connectors::email::EmailMessage Renderer::digest_email(const std::vector<Notific
                    "digest-" + std::to_string(first_id) + "-" + std::to_string(last_id) + "-" +
                        std::to_string(items.size()),
                    now, {{"X-Ewsd-Digest", std::to_string(summary.referrals)}});
+}
+
+connectors::email::EmailMessage
+Renderer::alert_email(std::int64_t message_id, const std::string& subject, const std::string& text,
+                      const std::string& to_name, const std::string& to_address,
+                      std::chrono::sys_seconds now) const {
+    mstch::array lines;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find('\n', start), text.size());
+        lines.emplace_back(mstch::map{{"line", text.substr(start, end - start)}});
+        start = end + 1;
+    }
+    const mstch::map context{{"subject", subject},
+                             {"text", text},
+                             {"lines", lines},
+                             {"recipient", to_name},
+                             {"message_id", std::to_string(message_id)}};
+    connectors::email::EmailMessage m;
+    m.from = m_settings.from;
+    m.to = {to_address};
+    m.subject = "[ewsd] " + subject;
+    m.text_body = tidy_text(render_template(m_alert_text, context, Escape::none));
+    m.message_id = "alert-" + std::to_string(message_id) + "@" +
+                   validated_domain(m_settings.message_id_domain);
+    m.date = now;
+    m.extra_headers = {{"X-Ewsd-Event", "alert"}};
+    return m;
+}
+
+std::string Renderer::alert_payload(const std::string& subject, const std::string& text,
+                                    std::chrono::sys_seconds now) {
+    return nlohmann::json{{"version", 1},
+                          {"type", "alert"},
+                          {"timestamp", iso_timestamp(now)},
+                          {"data", {{"subject", subject}, {"text", text}}}}
+        .dump();
 }
 
 std::string Renderer::webhook_payload(const std::vector<Notification>& items, bool digest,

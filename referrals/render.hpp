@@ -46,8 +46,8 @@ Referral referral_from_json(const nlohmann::json& payload);
 
 class Renderer {
 public:
-    // Loads the four templates (referral.txt, referral.html, digest.txt,
-    // digest.html .mustache) and renders each once with sample data; throws
+    // Loads the five templates (referral.txt, referral.html, digest.txt,
+    // digest.html, alert.txt .mustache) and renders each once with sample data; throws
     // std::runtime_error naming the file when one is missing, unreadable, or
     // does not render.
     explicit Renderer(RenderSettings settings);
@@ -68,6 +68,18 @@ public:
     std::string webhook_payload(const std::vector<Notification>& items, bool digest,
                                 std::chrono::sys_seconds now) const;
 
+    // An operational alert (a feed gone stale, a delivery given up on, a
+    // caseload overflow) or the send-test message: text only, from
+    // alert.txt.mustache, which sees subject, text, lines (a list of {line})
+    // and recipient. Message-ID alert-<message_id>@domain.
+    connectors::email::EmailMessage alert_email(std::int64_t message_id, const std::string& subject,
+                                                const std::string& text, const std::string& to_name,
+                                                const std::string& to_address,
+                                                std::chrono::sys_seconds now) const;
+    // {"version":1,"type":"alert","timestamp":...,"data":{"subject","text"}}.
+    static std::string alert_payload(const std::string& subject, const std::string& text,
+                                     std::chrono::sys_seconds now);
+
     [[nodiscard]] const RenderSettings& settings() const { return m_settings; }
 
 private:
@@ -76,6 +88,7 @@ private:
     std::string m_referral_html;
     std::string m_digest_text;
     std::string m_digest_html;
+    std::string m_alert_text;
 };
 
 // "[ewsd] Tier 2 referral: chronic-absence — A.G., grade 7, school 101".

@@ -296,6 +296,37 @@ TEST(Render, MissingTemplateIsNamed) {
     }
 }
 
+TEST(Render, EscalatedReminderSaysSo) {
+    const Renderer renderer(settings());
+    auto n = ana("referral.renotified");
+    const auto plain = renderer.referral_email(n, "", "lee@district.org", now);
+    EXPECT_EQ(plain.text_body.find("Escalated"), std::string::npos);
+    n.referral.escalated = true;
+    const auto escalated = renderer.referral_email(n, "", "lead@district.org", now);
+    EXPECT_NE(escalated.text_body.find("Escalated: open since"), std::string::npos)
+        << escalated.text_body;
+    EXPECT_NE(escalated.html_body.find("Escalated: open since"), std::string::npos);
+    EXPECT_TRUE(referral_from_json(to_json(n.referral)).escalated);
+}
+
+TEST(Render, AlertEmailIsPlainTextLineByLine) {
+    const Renderer renderer(settings());
+    const auto message = renderer.alert_email(77, "Feed sis is stale", "line one\nline two",
+                                              "IT", "it@district.org", now);
+    EXPECT_EQ(message.subject, "[ewsd] Feed sis is stale");
+    EXPECT_EQ(message.message_id, "alert-77@ewsd.district.org");
+    const auto parsed = parse_with_python(render_mime(message));
+    EXPECT_EQ(parsed["defects"], nlohmann::json::array());
+    ASSERT_EQ(parsed["parts"].size(), 1u);
+    EXPECT_EQ(parsed["parts"][0]["type"], "text/plain");
+    const std::string body = parsed["parts"][0]["body"];
+    EXPECT_NE(body.find("Feed sis is stale\n\nline one\nline two\n"), std::string::npos) << body;
+    const auto payload =
+        nlohmann::json::parse(Renderer::alert_payload("Feed sis is stale", "line one", now));
+    EXPECT_EQ(payload["type"], "alert");
+    EXPECT_EQ(payload["data"]["text"], "line one");
+}
+
 TEST(Render, WebhookPayloads) {
     const Renderer renderer(settings(false));
     const auto single = nlohmann::json::parse(renderer.webhook_payload({ana()}, false, now));
