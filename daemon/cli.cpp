@@ -144,18 +144,63 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           add_config_option,
           [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
         {"run",
-         {"ewsd run --once [--config PATH] [--as-of YYYY-MM-DD]",
+         {"ewsd run --once [--config PATH] [--as-of YYYY-MM-DD] [--now TIME] [--no-send] "
+          "[--flush-digests]",
           "One cycle of the main job: ingest every feed, evaluate the students whose data "
-          "changed (all on a new date), and open, update or resolve their referrals.",
+          "changed (all on a new date), open, update or resolve their referrals, and send "
+          "the notifications that are due.",
           [](po::options_description& o) {
               add_config_option(o);
               o.add_options()("once", po::bool_switch(), "run a single cycle and exit")(
                   "as-of", po::value<std::string>()->default_value(""),
-                  "evaluate as of this date (default: today in the timezone)");
+                  "evaluate as of this date (default: the local date of --now)")(
+                  "now", po::value<std::string>()->default_value(""),
+                  "act as if the local time were YYYY-MM-DDTHH:MM (default: the clock)")(
+                  "no-send", po::bool_switch(), "queue notifications but send nothing")(
+                  "flush-digests", po::bool_switch(),
+                  "send the digests now rather than at their digest time");
           },
           [](const po::variables_map& vm) {
               return command_run(config_of(vm),
-                                 {vm["once"].as<bool>(), vm["as-of"].as<std::string>()});
+                                 {vm["once"].as<bool>(), vm["as-of"].as<std::string>(),
+                                  vm["now"].as<std::string>(), vm["no-send"].as<bool>(),
+                                  vm["flush-digests"].as<bool>()});
+          }}},
+        {"outbox",
+         {"ewsd outbox [--config PATH] [--state pending|dead|sent] [--limit N]",
+          "List the notifications waiting to be sent (pending) and those given up on (dead).",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("state", po::value<std::string>()->default_value(""),
+                              "only this state (default: pending and dead)")(
+                  "limit", po::value<std::size_t>()->default_value(100), "at most N rows");
+          },
+          [](const po::variables_map& vm) {
+              return command_outbox(config_of(vm), vm["state"].as<std::string>(),
+                                    vm["limit"].as<std::size_t>());
+          }}},
+        {"outbox retry",
+         {"ewsd outbox retry ID... [--config PATH]",
+          "Requeue notifications (dead or waiting) to be sent at the next drain.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("ids", po::value<std::vector<std::string>>()->required(),
+                              "outbox message ids");
+          },
+          [](const po::variables_map& vm) {
+              return command_outbox_retry(config_of(vm), vm["ids"].as<std::vector<std::string>>());
+          },
+          "ids", -1}},
+        {"send-test",
+         {"ewsd send-test --to ADDRESS [--config PATH]",
+          "Send a test email through the configured SMTP server (or the file notifier) "
+          "and print the server's answer.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("to", po::value<std::string>()->required(), "recipient address");
+          },
+          [](const po::variables_map& vm) {
+              return command_send_test(config_of(vm), vm["to"].as<std::string>());
           }}},
         {"referrals",
          {"ewsd referrals [--config PATH] [--state STATE] [--student ID]",

@@ -43,6 +43,15 @@ int command_check(const std::filesystem::path& config) {
             print(referrals::route_coverage_warnings(*result.config, *rules.rules,
                                                      today_in(result.config->timezone)));
         }
+        if (!result.config->notify.empty()) {
+            // The templates render once with sample data; a broken one fails here.
+            try {
+                const referrals::Renderer renderer(render_settings(*result.config));
+            } catch (const std::exception& e) {
+                std::cout << config.string() << ": error: " << e.what() << "\n";
+                ++errors;
+            }
+        }
     }
     if (result.config && errors == 0) {
         std::cout << config.string() << ": valid (" << result.config->feeds.size() << " feed"

@@ -41,7 +41,10 @@ int command_status(const std::filesystem::path& config);
 
 struct RunOptions {
     bool once = false;
-    std::string as_of; // YYYY-MM-DD; empty: today in the configured timezone
+    std::string as_of;          // YYYY-MM-DD; empty: the local date of `now`
+    std::string now;            // "YYYY-MM-DDTHH:MM[:SS]" school-local; empty: the clock
+    bool no_send = false;       // keep notifications queued (a dry run of delivery)
+    bool flush_digests = false; // send digests now instead of at their time
 };
 int command_run(const std::filesystem::path& config, const RunOptions& options);
 
@@ -50,6 +53,16 @@ int command_referrals(const std::filesystem::path& config, const std::string& st
                       const std::string& student);
 int command_referral_change(const std::filesystem::path& config, const std::string& action,
                             const std::string& id, const std::string& note);
+
+// `ewsd outbox [--state S]`: pending and dead notifications; `ewsd outbox retry ID...`.
+int command_outbox(const std::filesystem::path& config, const std::string& state,
+                   std::size_t limit);
+int command_outbox_retry(const std::filesystem::path& config, const std::vector<std::string>& ids);
+
+// `ewsd send-test --to ADDRESS`: one test email through the configured SMTP
+// server (or the file notifier); prints the server's answer. Exit 0 only when
+// it was accepted.
+int command_send_test(const std::filesystem::path& config, const std::string& to);
 
 int command_feeds_errors(const std::filesystem::path& config, const std::string& feed, bool all);
 

@@ -3,9 +3,14 @@
 #include "util/date.hpp"
 #include "util/log.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <iostream>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace ewsd::daemon {
 
@@ -55,6 +60,36 @@ rules::MetricSettings metric_settings(const core::Config& config) {
         return config.pass_mark_for(school);
     };
     return settings;
+}
+
+referrals::RenderSettings render_settings(const core::Config& config) {
+    const auto& notify = config.notify;
+    referrals::RenderSettings s;
+    s.templates_dir = config.templates_dir;
+    s.email_student_names = notify.email_student_names;
+    s.from = notify.smtp && !notify.smtp->from.empty()
+                 ? notify.smtp->from
+                 : "Early Warning <ewsd@" + notify.message_id_domain + ">";
+    s.message_id_domain = notify.message_id_domain;
+    return s;
+}
+
+SendLock::SendLock(const std::filesystem::path& database) {
+    const std::string path = database.string() + ".send-lock";
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_fd < 0) {
+        throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    }
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(m_fd);
+        m_fd = -1;
+    }
+}
+
+SendLock::~SendLock() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
 }
 
 } // namespace ewsd::daemon

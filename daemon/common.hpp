@@ -3,6 +3,7 @@
 // metric settings.
 
 #include "core/config.hpp"
+#include "referrals/render.hpp"
 #include "rules/metrics.hpp"
 #include "rules/rule_set.hpp"
 
@@ -28,5 +29,24 @@ std::optional<int> parse_as_of(const std::string& text, const core::Config& conf
 
 // The settings refer to `config`, which must outlive them.
 rules::MetricSettings metric_settings(const core::Config& config);
+
+// How messages are rendered: templates_dir, privacy, From (smtp.from, else
+// "Early Warning <ewsd@MESSAGE_ID_DOMAIN>") and the Message-ID domain.
+referrals::RenderSettings render_settings(const core::Config& config);
+
+// Only one process sends from a database at a time (`ewsd run` and a manual
+// `ewsd run --once`): an flock on DATABASE.send-lock, released on
+// destruction or when the process dies.
+class SendLock {
+public:
+    explicit SendLock(const std::filesystem::path& database);
+    ~SendLock();
+    SendLock(const SendLock&) = delete;
+    SendLock& operator=(const SendLock&) = delete;
+    [[nodiscard]] bool held() const { return m_fd >= 0; }
+
+private:
+    int m_fd = -1;
+};
 
 } // namespace ewsd::daemon

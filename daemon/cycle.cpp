@@ -1,6 +1,7 @@
 #include "daemon/cycle.hpp"
 
 #include "daemon/common.hpp"
+#include "referrals/schedule.hpp"
 #include "rules/evaluator.hpp"
 #include "store/queries.hpp"
 #include "store/student_data.hpp"
@@ -22,10 +23,13 @@ constexpr std::size_t students_per_transaction = 1000;
 class Evaluation {
 public:
     Evaluation(const core::Config& config, const rules::RuleSet& rules, store::Database& db,
-               int as_of, std::int64_t now, const referrals::LifecycleSettings& lifecycle,
-               const referrals::Router& router, CycleReport& report)
-        : m_rules(rules), m_db(db), m_as_of(as_of), m_now(now), m_lifecycle(lifecycle),
-          m_router(router), m_report(report), m_calendars(db), m_settings(metric_settings(config)),
+               int as_of, std::int64_t now, CycleReport& report)
+        : m_rules(rules), m_db(db), m_as_of(as_of),
+          m_now(now), m_lifecycle{config.notify.renotify_after_days,
+                                  config.notify.escalate_after_days},
+          m_report(report), m_calendars(db),
+          m_router(referrals::make_router(config.notify, m_calendars, now)),
+          m_settings(metric_settings(config)),
           m_undirty(db.sql(), "DELETE FROM dirty_students WHERE student_id = ?") {}
 
     void visit(const store::StudentData& student) {
@@ -92,10 +96,10 @@ private:
     store::Database& m_db;
     int m_as_of;
     std::int64_t m_now;
-    const referrals::LifecycleSettings& m_lifecycle;
-    const referrals::Router& m_router;
+    referrals::LifecycleSettings m_lifecycle;
     CycleReport& m_report;
-    store::Calendars m_calendars;
+    store::Calendars m_calendars; // read after the ingest: calendars may have changed
+    referrals::Router m_router;
     rules::MetricSettings m_settings;
     SQLite::Statement m_undirty;
     std::unique_ptr<SQLite::Transaction> m_txn;
@@ -105,8 +109,7 @@ private:
 } // namespace
 
 CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, store::Database& db,
-                      int as_of, std::int64_t now, const referrals::LifecycleSettings& lifecycle,
-                      const referrals::Router& router) {
+                      int as_of, std::int64_t now) {
     CycleReport report;
     for (const auto& feed_config : config.feeds) {
         // A failing feed does not stop the others: its reports say why.
@@ -120,7 +123,7 @@ CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, s
     }
     const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
     report.full = store::meta_value(db, "evaluated_on") != as_of_text;
-    Evaluation evaluation(config, rules, db, as_of, now, lifecycle, router, report);
+    Evaluation evaluation(config, rules, db, as_of, now, report);
     if (report.full) {
         // A second connection reads the roster while the first writes; WAL
         // gives the reader its own snapshot.

@@ -2,8 +2,9 @@
 // One cycle of the daemon's main job: ingest every feed, evaluate the students
 // whose data changed (all of them on the first cycle of a new as-of date, since
 // every window moves), and apply the outcomes to their referrals, queueing the
-// notifications in the same transactions. `ewsd run --once` is one cycle; the
-// run loop (issue 5) repeats it on schedule.
+// notifications (routed by config.notify, digests due at their time) in the
+// same transactions. Sending them is the outbox's drain (referrals/outbox). `ewsd run --once` is
+// one cycle; the run loop (issue 5) repeats it on schedule.
 
 #include "connectors/feed.hpp"
 #include "core/config.hpp"
@@ -25,7 +26,6 @@ struct CycleReport {
 };
 
 CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, store::Database& db,
-                      int as_of, std::int64_t now, const referrals::LifecycleSettings& lifecycle,
-                      const referrals::Router& router);
+                      int as_of, std::int64_t now);
 
 } // namespace ewsd::daemon

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A Standard Webhooks receiver for ewsd's tests, with scripted failures.
 
-Prints "PORT <n>" as its first line on stdout once it listens. Every POST is
+Prints "PORT <n>" as its first line on stdout once it listens (and writes n
+to --port-file, if given, by an atomic rename). Every POST is
 checked like a real receiver would (signature with any of the --secret values,
 timestamp within 5 minutes): a bad one gets 401 and is not recorded. A request
 answered 2xx is written to --out as one JSON file {id, timestamp, body,
@@ -192,6 +193,7 @@ def main():
     parser.add_argument("--raw-body")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--port-file", help="also write the port here (atomic rename)")
     args = parser.parse_args()
 
     Handler.state = State(args)
@@ -202,6 +204,11 @@ def main():
         context.load_cert_chain(args.tls[0], args.tls[1])
         server.socket = context.wrap_socket(server.socket, server_side=True)
     print("PORT %d" % server.server_address[1], flush=True)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as out:
+            out.write("%d" % server.server_address[1])
+        os.rename(tmp, args.port_file)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
