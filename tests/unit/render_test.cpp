@@ -311,8 +311,8 @@ TEST(Render, EscalatedReminderSaysSo) {
 
 TEST(Render, AlertEmailIsPlainTextLineByLine) {
     const Renderer renderer(settings());
-    const auto message = renderer.alert_email(77, "Feed sis is stale", "line one\nline two",
-                                              "IT", "it@district.org", now);
+    const auto message = renderer.alert_email(77, "Feed sis is stale", "line one\nline two", "IT",
+                                              "it@district.org", now);
     EXPECT_EQ(message.subject, "[ewsd] Feed sis is stale");
     EXPECT_EQ(message.message_id, "alert-77@ewsd.district.org");
     const auto parsed = parse_with_python(render_mime(message));
