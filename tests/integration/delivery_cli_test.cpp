@@ -99,6 +99,17 @@ delivery: {message_id_domain: ewsd.test.invalid}
         return ids;
     }
 
+    // Every referral's notification sent, each message received once, nothing left.
+    void expect_all_delivered_once(const testing::SmtpServer& server, long long opened) {
+        const auto ids = message_ids(server);
+        EXPECT_EQ(sent_referrals(), opened);
+        EXPECT_EQ(static_cast<long long>(ids.size()), sent_messages());
+        for (const auto& [id, times] : ids) {
+            EXPECT_EQ(times, 1) << id;
+        }
+        EXPECT_EQ(pending(), 0);
+    }
+
     static inline std::unique_ptr<testing::TempDir> s_cert_dir;
     static inline testing::SelfSignedCert s_cert;
     int m_smtp_port = 0;
@@ -160,18 +171,12 @@ TEST_F(DeliveryCliTest, ServerDownThenBackDeliversEverythingOnce) {
     EXPECT_EQ(server->messages().size(), 0U) << too_soon.out; // backing off
     const auto back = cycle("2025-10-31T06:10");
     EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
-    const auto ids = message_ids(*server);
-    EXPECT_EQ(sent_referrals(), opened);
-    EXPECT_EQ(static_cast<long long>(ids.size()), sent_messages());
-    for (const auto& [id, times] : ids) {
-        EXPECT_EQ(times, 1) << id;
-    }
-    EXPECT_EQ(pending(), 0);
+    expect_all_delivered_once(*server, opened);
 }
 
 TEST_F(DeliveryCliTest, TransientServerErrorsAreRetried) {
-    // 451 for the first two messages, then a slow answer past the timeout,
-    // then a reset: each is retried until everything is delivered.
+    // A 451 answer, a slow answer past the timeout, a reset: each is retried
+    // until everything is delivered.
     struct Case {
         std::vector<std::string> options;
         std::string error;
@@ -241,13 +246,7 @@ TEST_F(DeliveryCliTest, KillBetweenEvaluationAndSendingLosesNothing) {
 
     const auto again = cycle("2025-10-31T06:05");
     EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
-    const auto ids = message_ids(*server);
-    EXPECT_EQ(sent_referrals(), opened);
-    EXPECT_EQ(static_cast<long long>(ids.size()), sent_messages());
-    for (const auto& [id, times] : ids) {
-        EXPECT_EQ(times, 1) << id;
-    }
-    EXPECT_EQ(pending(), 0);
+    expect_all_delivered_once(*server, opened);
 }
 
 TEST_F(DeliveryCliTest, KillBetweenSendingAndRecordingResendsOnlyThatMessage) {

@@ -384,6 +384,20 @@ TEST_F(OutboxTest, StopsBetweenMessages) {
     EXPECT_EQ(number("SELECT count(*) FROM outbox WHERE state = 'pending'"), 1);
 }
 
+TEST_F(OutboxTest, AlertsGoToEveryChannelOfTheAdmin) {
+    find("admin").webhook_url = "https://receiver.invalid/ops";
+    EXPECT_EQ(queue_alert(db, notify, "Feed sis is stale", "No new file for 3 days.", now), 2);
+    run(now);
+    ASSERT_EQ(sent.size(), 2U);
+    EXPECT_EQ(sent[0].subject, "[ewsd] Feed sis is stale");
+    EXPECT_NE(sent[0].body.find("No new file for 3 days."), std::string::npos);
+    const auto payload = nlohmann::json::parse(sent[1].body);
+    EXPECT_EQ(payload["type"], "alert");
+    EXPECT_EQ(payload["data"]["subject"], "Feed sis is stale");
+    notify.admin.clear();
+    EXPECT_EQ(queue_alert(db, notify, "Nobody to tell", "", now), 0); // logged only
+}
+
 TEST_F(OutboxTest, ListsPendingAndDead) {
     queue("garcia", "email", "immediate", now + 100);
     queue("gone", "email", "immediate", now);

@@ -2,10 +2,10 @@
 // filtering that falls through, the fallback, the steps in words, and the
 // roster's route coverage for `ewsd check`.
 #include "core/notify_config.hpp"
-#include "core/yaml_reader.hpp"
 #include "referrals/routing.hpp"
 #include "rules/rule_set.hpp"
 #include "store/database.hpp"
+#include "tests/support/notify_yaml.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "util/date.hpp"
 
@@ -32,18 +32,7 @@ routes:
   - {match: {}, to: [admin, garcia]}
 )yaml";
 
-core::NotifyConfig parse(const std::string& text) {
-    util::Diagnostics diagnostics;
-    core::YamlReader reader("ewsd.yaml", diagnostics);
-    core::NotifyConfig config;
-    auto root = reader.parse(text);
-    EXPECT_TRUE(root);
-    core::read_notify_config(reader, *root, config);
-    for (const auto& d : diagnostics.items()) {
-        ADD_FAILURE() << d.format();
-    }
-    return config;
-}
+using testing::parse_notify_config;
 
 std::vector<std::string> ids(const RouteDecision& d) {
     std::vector<std::string> out;
@@ -63,7 +52,7 @@ std::vector<std::string> steps(const RouteDecision& d) {
 
 class RoutingTest : public ::testing::Test {
 protected:
-    core::NotifyConfig config = parse(notify_yaml);
+    core::NotifyConfig config = parse_notify_config(notify_yaml);
 };
 
 TEST_F(RoutingTest, FirstMatchingRouteWins) {
@@ -140,7 +129,7 @@ TEST_F(RoutingTest, GradesPrintAsKAndPk) {
 }
 
 TEST_F(RoutingTest, AFallbackOnlyConfigSendsEverythingThere) {
-    const core::NotifyConfig only = parse(R"yaml(delivery: {output_dir: outbox}
+    const core::NotifyConfig only = parse_notify_config(R"yaml(delivery: {output_dir: outbox}
 specialists: [{id: admin, email: d@district.org, schools: [999]}]
 routes: [{match: {}, to: admin}]
 )yaml");
@@ -223,7 +212,7 @@ protected:
     ewsd::testing::TempDir dir;
     store::Database db;
     rules::RuleSet rule_set;
-    core::NotifyConfig config = parse(notify_yaml);
+    core::NotifyConfig config = parse_notify_config(notify_yaml);
 };
 
 TEST_F(CoverageTest, CountsStudentDomainPairsOnlyTheFallbackReaches) {
@@ -247,7 +236,7 @@ TEST_F(CoverageTest, CountsStudentDomainPairsOnlyTheFallbackReaches) {
 }
 
 TEST_F(CoverageTest, ExamplesAreCapped) {
-    const core::NotifyConfig only = parse(R"yaml(delivery: {output_dir: outbox}
+    const core::NotifyConfig only = parse_notify_config(R"yaml(delivery: {output_dir: outbox}
 specialists: [{id: admin, email: d@district.org}]
 routes: [{match: {}, to: admin}]
 )yaml");

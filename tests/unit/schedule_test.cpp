@@ -2,8 +2,8 @@
 // times on instructional days (and weekdays when there is no calendar ahead),
 // and the router's recipients, channels and due times.
 #include "core/notify_config.hpp"
-#include "core/yaml_reader.hpp"
 #include "referrals/schedule.hpp"
+#include "tests/support/notify_yaml.hpp"
 #include "util/date.hpp"
 #include "util/local_time.hpp"
 
@@ -240,18 +240,7 @@ routes:
 admin: admin
 )yaml";
 
-core::NotifyConfig parse(const std::string& text) {
-    util::Diagnostics diagnostics;
-    core::YamlReader reader("ewsd.yaml", diagnostics);
-    core::NotifyConfig config;
-    auto root = reader.parse(text);
-    EXPECT_TRUE(root);
-    core::read_notify_config(reader, *root, config);
-    for (const auto& d : diagnostics.items()) {
-        ADD_FAILURE() << d.format();
-    }
-    return config;
-}
+using testing::parse_notify_config;
 
 class RouterTest : public ::testing::Test {
 protected:
@@ -279,7 +268,7 @@ protected:
         return out;
     }
 
-    core::NotifyConfig notify = parse(notify_yaml);
+    core::NotifyConfig notify = parse_notify_config(notify_yaml);
     store::Calendars calendars;
     std::int64_t now = 0;
 };
