@@ -130,26 +130,39 @@ ORDER BY recipient, channel)sql");
         return out;
     }
 
-    // Returns false when stopped.
+    // Sends the group's due rows: first the digests already tried (their
+    // batches), then the rest page by page, so that memory stays bounded
+    // however many rows a first day queues. Returns false when stopped.
     bool group(const std::string& recipient, const std::string& channel) {
-        std::vector<Row> rows = due_rows(recipient, channel);
-        if (rows.empty()) {
-            return true;
-        }
         const core::Specialist* to = find_specialist(m_notify, recipient);
-        if (const std::string why = unreachable(to, recipient, channel); !why.empty()) {
-            give_up(recipient, channel, {{rows}}, why);
-            report_dead(recipient, channel);
-            return true;
+        const std::string why = unreachable(to, recipient, channel);
+        const std::size_t page = std::max<std::size_t>(1, m_settings.digest_max_items) * 4;
+        const auto process = [&](std::vector<Row> rows) {
+            if (rows.empty()) {
+                return true;
+            }
+            if (!why.empty()) {
+                give_up(recipient, channel, {{std::move(rows)}}, why);
+                return true;
+            }
+            return send_rows(*to, channel, std::move(rows));
+        };
+        if (!process(due_rows(recipient, channel, true, 0, 0))) {
+            return false;
         }
-        if (to->max_new_per_day > 0) {
-            rows = apply_caseload_cap(*to, channel, std::move(rows));
-        }
-        for (auto& message : messages(std::move(rows))) {
-            if (m_stop != nullptr && m_stop->load()) {
+        for (std::int64_t after = 0;;) {
+            std::vector<Row> rows = due_rows(recipient, channel, false, after, page);
+            if (rows.empty()) {
+                break;
+            }
+            after = rows.back().id;
+            const bool last = rows.size() < page;
+            if (!process(std::move(rows))) {
                 return false;
             }
-            send(*to, channel, message);
+            if (last) {
+                break;
+            }
         }
         report_dead(recipient, channel);
         return true;
@@ -178,18 +191,38 @@ private:
     // a later round (with flush_digests they would look due).
     std::set<std::int64_t> m_held;
 
-    std::vector<Row> due_rows(const std::string& recipient, const std::string& channel) {
+    bool send_rows(const core::Specialist& to, const std::string& channel, std::vector<Row> rows) {
+        if (to.max_new_per_day > 0) {
+            rows = apply_caseload_cap(to, channel, std::move(rows));
+        }
+        for (auto& message : messages(std::move(rows))) {
+            if (m_stop != nullptr && m_stop->load()) {
+                return false;
+            }
+            send(to, channel, message);
+        }
+        return true;
+    }
+
+    // The due rows of a digest already tried (batched), or else the next
+    // `limit` unbatched ones after message `after`.
+    std::vector<Row> due_rows(const std::string& recipient, const std::string& channel,
+                              bool batched, std::int64_t after, std::size_t limit) {
         SQLite::Statement q(m_db.sql(), R"sql(
 SELECT message_id, kind, coalesce(student_id, ''), delivery, due_at, attempts,
        coalesce(batch, 0), coalesce(first_attempt_at, 0), payload
 FROM outbox
 WHERE recipient = ?1 AND channel = ?2 AND state = 'pending'
   AND (due_at <= ?3 OR (?4 AND delivery = 'digest' AND attempts = 0))
-ORDER BY message_id)sql");
+  AND (batch IS NOT NULL) = ?5 AND message_id > ?6
+ORDER BY message_id LIMIT ?7)sql");
         q.bind(1, recipient);
         q.bind(2, channel);
         q.bind(3, m_now);
         q.bind(4, m_settings.flush_digests ? 1 : 0);
+        q.bind(5, batched ? 1 : 0);
+        q.bind(6, after);
+        q.bind(7, batched ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
         std::vector<Row> rows;
         while (q.executeStep()) {
             if (m_held.count(q.getColumn(0).getInt64()) == 0) {

@@ -206,6 +206,17 @@ TEST_F(OutboxTest, DigestsAreSplitAtTheirSizeLimit) {
     EXPECT_EQ(report.notifications_sent, 5);
 }
 
+TEST_F(OutboxTest, ManyRowsAreReadPageByPage) {
+    settings.digest_max_items = 2; // pages of 8 rows
+    for (int i = 0; i < 21; ++i) {
+        queue("garcia", "email", "immediate", now, 1, "S" + std::to_string(i));
+    }
+    queue("garcia", "email", "immediate", now + 60, 1, "later");
+    const auto report = run(now);
+    EXPECT_EQ(report.messages_sent, 21);
+    EXPECT_EQ(number("SELECT count(*) FROM outbox WHERE state = 'pending'"), 1);
+}
+
 TEST_F(OutboxTest, ARetriedDigestKeepsItsRowsAndItsMessageId) {
     queue("garcia", "email", "digest", now, 1, "S1");
     queue("garcia", "email", "digest", now, 1, "S2");
