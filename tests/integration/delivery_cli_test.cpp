@@ -12,9 +12,9 @@
 
 #include <SQLiteCpp/Database.h>
 #include <cstdlib>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <map>
-#include <regex>
 #include <set>
 
 namespace ewsd {
@@ -127,9 +127,9 @@ TEST_F(DeliveryCliTest, ReferralEmailsArriveOnceAcrossCycles) {
     EXPECT_EQ(static_cast<long long>(ids.size()), sent_messages());
     for (const auto& [id, times] : ids) {
         EXPECT_EQ(times, 1) << id;
-        EXPECT_TRUE(std::regex_match(
-            id, std::regex(R"(<(referral-\d+\.n-\d+|digest-\d+-\d+-\d+)@ewsd\.test\.invalid>)")))
-            << id;
+        EXPECT_THAT(
+            id, ::testing::MatchesRegex(R"(<(referral-[0-9]+\.n-[0-9]+|)"
+                                        R"(digest-[0-9]+-[0-9]+-[0-9]+)@ewsd\.test\.invalid>)"));
     }
     const auto raw = server->messages().front();
     EXPECT_NE(raw.find("To: counselor@district.org"), std::string::npos);
