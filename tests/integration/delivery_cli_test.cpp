@@ -353,6 +353,24 @@ TEST_F(DeliveryCliTest, WebhooksAreSignedAndRetriedUnderOneId) {
     EXPECT_EQ(pending(), 0);
 }
 
+TEST_F(DeliveryCliTest, RetryAfterSetsTheNextAttempt) {
+    const testing::WebhookServer hooks(dir / "hooks",
+                                       {"--secret", secret, "--responses", "429:120"});
+    make_district("specialists:\n"
+                  "  - {id: sis, name: SIS, webhook: {url: \"http://127.0.0.1:" +
+                  std::to_string(hooks.port()) + "/ewsd\", secret: \"" + secret +
+                  "\"}}\n"
+                  "routes:\n  - {match: {}, to: [sis]}\n");
+    cycle("2025-10-31T06:00");
+    EXPECT_EQ(count("SELECT count(*) FROM delivery_attempts WHERE result = 'retry_later'"), 1);
+    cycle("2025-10-31T06:01:59"); // the receiver asked for 120 s
+    EXPECT_EQ(hooks.deliveries().size(), 0U);
+    cycle("2025-10-31T06:02");
+    EXPECT_EQ(static_cast<long long>(hooks.deliveries().size()), sent_messages());
+    EXPECT_GT(sent_messages(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
 TEST_F(DeliveryCliTest, GoneDisablesTheWebhookAlertsTheAdminAndRetryRequeues) {
     const auto server = smtp();
     auto hooks = std::make_unique<testing::WebhookServer>(
