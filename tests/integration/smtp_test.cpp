@@ -3,17 +3,13 @@
 
 #include "connectors/email/smtp.hpp"
 #include "tests/support/ports.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <memory>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <thread>
 
 using namespace ewsd::connectors;
 using namespace ewsd::connectors::email;
@@ -25,54 +21,7 @@ namespace {
 constexpr const char* user = "ewsd";
 constexpr const char* password = "s3cret-Pa55word";
 
-// Runs smtp_server.py with the given options until destroyed.
-class SmtpServer {
-public:
-    SmtpServer(const TempDir& dir, const std::vector<std::string>& options)
-        : m_maildir(dir / "mail") {
-        std::filesystem::create_directories(m_maildir);
-        const auto port_file = dir / "port";
-        std::vector<std::string> args = {
-            "/usr/bin/python3", EWSD_SOURCE_DIR "/tests/support/smtp_server.py",
-            "--port",           "0",
-            "--port-file",      port_file.string(),
-            "--maildir",        m_maildir.string()};
-        args.insert(args.end(), options.begin(), options.end());
-        m_child = std::make_unique<ewsd::testing::Child>(args);
-        const auto deadline = steady_clock::now() + 10s;
-        while (!std::filesystem::exists(port_file)) {
-            if (!m_child->running() || steady_clock::now() > deadline) {
-                m_child->kill(SIGKILL);
-                throw std::runtime_error("smtp_server.py did not start: " + m_child->wait().err);
-            }
-            std::this_thread::sleep_for(20ms);
-        }
-        m_port = std::stoi(ewsd::testing::read_file(port_file));
-    }
-
-    [[nodiscard]] int port() const { return m_port; }
-
-    // The stored messages, by name: "0001.eml", "0001.json", ...
-    [[nodiscard]] std::vector<std::string> stored() const {
-        std::vector<std::string> names;
-        for (const auto& entry : std::filesystem::directory_iterator(m_maildir)) {
-            names.push_back(entry.path().filename().string());
-        }
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-    [[nodiscard]] std::string message(const std::string& name) const {
-        return ewsd::testing::read_file(m_maildir / (name + ".eml"));
-    }
-    [[nodiscard]] nlohmann::json envelope(const std::string& name) const {
-        return nlohmann::json::parse(ewsd::testing::read_file(m_maildir / (name + ".json")));
-    }
-
-private:
-    std::filesystem::path m_maildir;
-    std::unique_ptr<ewsd::testing::Child> m_child;
-    int m_port = 0;
-};
+using ewsd::testing::SmtpServer;
 
 using ewsd::testing::closed_port;
 
@@ -132,7 +81,7 @@ protected:
 } // namespace
 
 TEST_F(SmtpTest, StartTlsWithAuthDeliversTheMessageIntact) {
-    SmtpServer server(m_dir, tls_options());
+    SmtpServer server(m_dir / "mail", tls_options());
     const SmtpSender sender(settings(server.port()));
     const auto message = test_message();
 
@@ -154,7 +103,7 @@ TEST_F(SmtpTest, StartTlsWithAuthDeliversTheMessageIntact) {
 }
 
 TEST_F(SmtpTest, MessageWithoutFromUsesTheSettingsSender) {
-    SmtpServer server(m_dir, tls_options());
+    SmtpServer server(m_dir / "mail", tls_options());
     const SmtpSender sender(settings(server.port()));
     auto message = test_message();
     message.from.clear();
@@ -165,7 +114,7 @@ TEST_F(SmtpTest, MessageWithoutFromUsesTheSettingsSender) {
 }
 
 TEST_F(SmtpTest, WrongPasswordIsRetriedAndNeverShown) {
-    SmtpServer server(m_dir, tls_options());
+    SmtpServer server(m_dir / "mail", tls_options());
     auto wrong = settings(server.port());
     wrong.password = "Wr0ng-Secret-42";
     const auto result = SmtpSender(wrong).send(test_message());
@@ -186,7 +135,7 @@ TEST_F(SmtpTest, ServerNotListeningIsRetriedQuickly) {
 }
 
 TEST_F(SmtpTest, TransientRejectionIsRetriedThenDelivered) {
-    SmtpServer server(m_dir, tls_options({"--fail-first", "1", "--fail-code", "451"}));
+    SmtpServer server(m_dir / "mail", tls_options({"--fail-first", "1", "--fail-code", "451"}));
     const SmtpSender sender(settings(server.port()));
     const auto first = sender.send(test_message());
     EXPECT_EQ(first.status, DeliveryStatus::retry_later);
@@ -199,7 +148,7 @@ TEST_F(SmtpTest, TransientRejectionIsRetriedThenDelivered) {
 }
 
 TEST_F(SmtpTest, PermanentRejectionFailsForGood) {
-    SmtpServer server(m_dir, tls_options({"--fail-first", "1", "--fail-code", "550"}));
+    SmtpServer server(m_dir / "mail", tls_options({"--fail-first", "1", "--fail-code", "550"}));
     const auto result = SmtpSender(settings(server.port())).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::failed_permanently);
     EXPECT_TRUE(result.detail.starts_with("550 5.7.1 Message rejected")) << result.detail;
@@ -207,7 +156,7 @@ TEST_F(SmtpTest, PermanentRejectionFailsForGood) {
 }
 
 TEST_F(SmtpTest, SlowServerTimesOut) {
-    SmtpServer server(m_dir, tls_options({"--delay", "30"}));
+    SmtpServer server(m_dir / "mail", tls_options({"--delay", "30"}));
     auto slow = settings(server.port());
     slow.timeout = 2s;
     const auto start = steady_clock::now();
@@ -220,7 +169,7 @@ TEST_F(SmtpTest, SlowServerTimesOut) {
 }
 
 TEST_F(SmtpTest, ConnectionResetIsRetried) {
-    SmtpServer server(m_dir, tls_options({"--reset"}));
+    SmtpServer server(m_dir / "mail", tls_options({"--reset"}));
     const auto result = SmtpSender(settings(server.port())).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::retry_later);
     EXPECT_FALSE(result.detail.empty());
@@ -228,7 +177,7 @@ TEST_F(SmtpTest, ConnectionResetIsRetried) {
 }
 
 TEST_F(SmtpTest, UntrustedCertificateIsRetriedWithAClearReason) {
-    SmtpServer server(m_dir, tls_options());
+    SmtpServer server(m_dir / "mail", tls_options());
     auto system_store = settings(server.port());
     system_store.ca_file.clear();
     const auto result = SmtpSender(system_store).send(test_message());
@@ -239,7 +188,7 @@ TEST_F(SmtpTest, UntrustedCertificateIsRetriedWithAClearReason) {
 }
 
 TEST_F(SmtpTest, ImplicitTlsDelivers) {
-    SmtpServer server(m_dir, tls_options({"--implicit-tls"}));
+    SmtpServer server(m_dir / "mail", tls_options({"--implicit-tls"}));
     const SmtpSender sender(settings(server.port(), SmtpTls::implicit));
     const auto result = sender.send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::delivered) << result.detail;
@@ -250,14 +199,14 @@ TEST_F(SmtpTest, ImplicitTlsDelivers) {
 }
 
 TEST_F(SmtpTest, ImplicitTlsAgainstAPlainServerFails) {
-    SmtpServer server(m_dir, {});
+    SmtpServer server(m_dir / "mail", {});
     const auto result = SmtpSender(settings(server.port(), SmtpTls::implicit)).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::retry_later);
     EXPECT_TRUE(server.stored().empty());
 }
 
 TEST_F(SmtpTest, PlainSmtpWhenConfigured) {
-    SmtpServer server(m_dir, {});
+    SmtpServer server(m_dir / "mail", {});
     const auto result = SmtpSender(settings(server.port(), SmtpTls::none)).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::delivered) << result.detail;
     EXPECT_EQ(server.message("0001"), render_mime(test_message()));
@@ -266,7 +215,7 @@ TEST_F(SmtpTest, PlainSmtpWhenConfigured) {
 }
 
 TEST_F(SmtpTest, StartTlsNeverFallsBackToPlain) {
-    SmtpServer server(m_dir, {"--auth", std::string(user) + ":" + password});
+    SmtpServer server(m_dir / "mail", {"--auth", std::string(user) + ":" + password});
     const auto result = SmtpSender(settings(server.port())).send(test_message());
     EXPECT_EQ(result.status, DeliveryStatus::retry_later);
     EXPECT_NE(result.detail.find("STARTTLS"), std::string::npos) << result.detail;
@@ -274,7 +223,7 @@ TEST_F(SmtpTest, StartTlsNeverFallsBackToPlain) {
 }
 
 TEST_F(SmtpTest, PlainClientAgainstAStartTlsOnlyServerIsRefused) {
-    SmtpServer server(m_dir, tls_options());
+    SmtpServer server(m_dir / "mail", tls_options());
     auto plain = settings(server.port(), SmtpTls::none);
     const auto result = SmtpSender(plain).send(test_message());
     // aiosmtpd answers "530 Must issue a STARTTLS command first" to MAIL FROM:

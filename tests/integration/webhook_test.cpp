@@ -2,15 +2,11 @@
 // 127.0.0.1 that verifies signatures and fails on command.
 #include "connectors/webhook/webhook.hpp"
 #include "tests/support/ports.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#include <algorithm>
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
 
 namespace ewsd::connectors::webhook {
 namespace {
@@ -29,101 +25,7 @@ std::int64_t unix_now() {
         .count();
 }
 
-// webhook_server.py as a child: stdout on a pipe for its "PORT n" line, stderr to a file.
-class WebhookServer {
-public:
-    WebhookServer(const TempDir& dir, const std::vector<std::string>& options)
-        : m_out(dir / "deliveries"), m_log(dir / "server.log") {
-        std::filesystem::create_directories(m_out);
-        std::vector<std::string> args = {"/usr/bin/python3",
-                                         EWSD_SOURCE_DIR "/tests/support/webhook_server.py",
-                                         "--out", m_out.string()};
-        args.insert(args.end(), options.begin(), options.end());
-        spawn(args);
-        read_port();
-    }
-    ~WebhookServer() {
-        ::kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-        close(m_stdout);
-    }
-    WebhookServer(const WebhookServer&) = delete;
-    WebhookServer& operator=(const WebhookServer&) = delete;
-
-    [[nodiscard]] std::string url(const std::string& path = "/hook") const {
-        return "http://127.0.0.1:" + std::to_string(m_port) + path;
-    }
-    [[nodiscard]] int port() const { return m_port; }
-
-    // The recorded deliveries (answered 2xx), oldest first.
-    [[nodiscard]] std::vector<nlohmann::json> deliveries() const {
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(m_out)) {
-            if (entry.path().extension() == ".json") {
-                files.push_back(entry.path());
-            }
-        }
-        std::sort(files.begin(), files.end());
-        std::vector<nlohmann::json> result;
-        for (const auto& file : files) {
-            result.push_back(nlohmann::json::parse(testing::read_file(file)));
-        }
-        return result;
-    }
-
-private:
-    void spawn(const std::vector<std::string>& args) {
-        int out_pipe[2];
-        if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-            throw std::runtime_error("pipe failed");
-        }
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, m_log.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        std::vector<char*> argv;
-        for (const auto& a : args) {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
-        const int rc = posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(out_pipe[1]);
-        m_stdout = out_pipe[0];
-        if (rc != 0) {
-            throw std::runtime_error("cannot start webhook_server.py");
-        }
-    }
-
-    void read_port() {
-        std::string line;
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (line.find('\n') == std::string::npos) {
-            pollfd fd{m_stdout, POLLIN, 0};
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            char buf[256];
-            ssize_t n = 0;
-            if (left.count() <= 0 || ::poll(&fd, 1, static_cast<int>(left.count())) <= 0 ||
-                (n = read(m_stdout, buf, sizeof buf)) <= 0) {
-                throw std::runtime_error("webhook_server.py did not start: " +
-                                         testing::read_file(m_log));
-            }
-            line.append(buf, static_cast<std::size_t>(n));
-        }
-        if (!line.starts_with("PORT ")) {
-            throw std::runtime_error("webhook_server.py said: " + line);
-        }
-        m_port = std::stoi(line.substr(5));
-    }
-
-    std::filesystem::path m_out;
-    std::filesystem::path m_log;
-    pid_t m_pid = -1;
-    int m_stdout = -1;
-    int m_port = 0;
-};
+using ewsd::testing::WebhookServer;
 
 WebhookSettings settings(const std::string& url, std::vector<std::string> secrets = {secret_a}) {
     WebhookSettings s;
@@ -149,7 +51,7 @@ protected:
 };
 
 TEST_F(WebhookTest, DeliversASignedRequestTheReceiverVerifies) {
-    WebhookServer server(dir, {"--secret", secret_a});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a});
     const WebhookSender sender(settings(server.url()));
     const std::int64_t now = unix_now();
 
@@ -174,7 +76,7 @@ TEST_F(WebhookTest, DeliversASignedRequestTheReceiverVerifies) {
 }
 
 TEST_F(WebhookTest, CredentialsInTheUrlAreSentAsBasicAuthAndNotDescribed) {
-    WebhookServer server(dir, {"--secret", secret_a});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a});
     const std::string url =
         "http://ewsd:pa55@127.0.0.1:" + std::to_string(server.port()) + "/hook?token=t0k3n";
     const WebhookSender sender(settings(url));
@@ -188,7 +90,7 @@ TEST_F(WebhookTest, CredentialsInTheUrlAreSentAsBasicAuthAndNotDescribed) {
 }
 
 TEST_F(WebhookTest, AWrongSecretIsRefusedForGood) {
-    WebhookServer server(dir, {"--secret", secret_b});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_b});
     const WebhookSender sender(settings(server.url()));
     const std::int64_t now = unix_now();
 
@@ -200,7 +102,7 @@ TEST_F(WebhookTest, AWrongSecretIsRefusedForGood) {
 }
 
 TEST_F(WebhookTest, AStaleTimestampIsRefusedByTheReceiver) {
-    WebhookServer server(dir, {"--secret", secret_a});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult result = sender.post("msg_1", unix_now() - 600, body);
@@ -212,7 +114,7 @@ TEST_F(WebhookTest, AStaleTimestampIsRefusedByTheReceiver) {
 TEST_F(WebhookTest, DuringRotationAReceiverWithEitherSecretAccepts) {
     const std::int64_t now = unix_now();
     {
-        WebhookServer server(dir, {"--secret", secret_b});
+        WebhookServer server(dir / "deliveries", {"--secret", secret_b});
         const WebhookSender sender(settings(server.url(), {secret_a, secret_b}));
         const DeliveryResult result = sender.post("msg_rot", now, body);
         EXPECT_EQ(result.status, DeliveryStatus::delivered) << result.detail;
@@ -223,13 +125,13 @@ TEST_F(WebhookTest, DuringRotationAReceiverWithEitherSecretAccepts) {
                       sign(secret_b, "msg_rot", now, body));
     }
     std::filesystem::remove_all(dir / "deliveries");
-    WebhookServer server(dir, {"--secret", secret_a});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a});
     const WebhookSender sender(settings(server.url(), {secret_a, secret_b}));
     EXPECT_EQ(sender.post("msg_rot", now, body).status, DeliveryStatus::delivered);
 }
 
 TEST_F(WebhookTest, RetryAfterA503IsRecordedOnceWithTheSameId) {
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "503"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--responses", "503"});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult first = sender.post("msg_retry", unix_now(), body);
@@ -246,7 +148,7 @@ TEST_F(WebhookTest, RetryAfterA503IsRecordedOnceWithTheSameId) {
 }
 
 TEST_F(WebhookTest, TooManyRequestsCarriesRetryAfter) {
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "429:2,503:7"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--responses", "429:2,503:7"});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult result = sender.post("msg_1", unix_now(), body);
@@ -260,7 +162,7 @@ TEST_F(WebhookTest, TooManyRequestsCarriesRetryAfter) {
 }
 
 TEST_F(WebhookTest, GoneMeansEndpointGone) {
-    WebhookServer server(dir, {"--secret", secret_a, "--gone"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--gone"});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult result = sender.post("msg_1", unix_now(), body);
@@ -270,7 +172,8 @@ TEST_F(WebhookTest, GoneMeansEndpointGone) {
 }
 
 TEST_F(WebhookTest, StatusClasses) {
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "400,404,408,500,202"});
+    WebhookServer server(dir / "deliveries",
+                         {"--secret", secret_a, "--responses", "400,404,408,500,202"});
     const WebhookSender sender(settings(server.url()));
     const auto status = [&] { return sender.post("msg_1", unix_now(), body).status; };
 
@@ -295,7 +198,7 @@ TEST_F(WebhookTest, ConnectionRefusedIsRetriedLaterAndFast) {
 }
 
 TEST_F(WebhookTest, AResetConnectionIsRetriedLater) {
-    WebhookServer server(dir, {"--secret", secret_a, "--reset-first", "1"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--reset-first", "1"});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult result = sender.post("msg_1", unix_now(), body);
@@ -308,7 +211,7 @@ TEST_F(WebhookTest, AResetConnectionIsRetriedLater) {
 }
 
 TEST_F(WebhookTest, ASlowReceiverTimesOut) {
-    WebhookServer server(dir, {"--secret", secret_a, "--delay", "6"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--delay", "6"});
     auto s = settings(server.url());
     s.timeout = 2s;
     const WebhookSender sender(s);
@@ -323,7 +226,7 @@ TEST_F(WebhookTest, ASlowReceiverTimesOut) {
 }
 
 TEST_F(WebhookTest, RedirectsAreNotFollowed) {
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "301,307,308"});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--responses", "301,307,308"});
     const WebhookSender sender(settings(server.url()));
 
     for (const char* code : {"301", "307", "308"}) {
@@ -337,7 +240,8 @@ TEST_F(WebhookTest, RedirectsAreNotFollowed) {
 }
 
 TEST_F(WebhookTest, DetailNeverShowsTheSignature) {
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "400", "--echo"});
+    WebhookServer server(dir / "deliveries",
+                         {"--secret", secret_a, "--responses", "400", "--echo"});
     const WebhookSender sender(settings(server.url(), {secret_a, secret_b}));
     const std::int64_t now = unix_now();
 
@@ -352,7 +256,8 @@ TEST_F(WebhookTest, DetailNeverShowsTheSignature) {
 
 TEST_F(WebhookTest, DetailIsOneShortLine) {
     const std::string text = "Bad\r\n\trequest:  " + std::string(300, 'x');
-    WebhookServer server(dir, {"--secret", secret_a, "--responses", "422", "--raw-body", text});
+    WebhookServer server(dir / "deliveries",
+                         {"--secret", secret_a, "--responses", "422", "--raw-body", text});
     const WebhookSender sender(settings(server.url()));
 
     const DeliveryResult result = sender.post("msg_1", unix_now(), body);
@@ -372,7 +277,7 @@ TEST_F(WebhookTest, HttpsWithAnExtraCaBundle) {
                                     "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
                                     "subjectAltName=IP:127.0.0.1"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
-    WebhookServer server(dir, {"--secret", secret_a, "--tls", cert, key});
+    WebhookServer server(dir / "deliveries", {"--secret", secret_a, "--tls", cert, key});
     const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/hook";
 
     const DeliveryResult untrusted = WebhookSender(settings(url)).post("msg_1", unix_now(), body);

@@ -50,6 +50,7 @@ public:
     }
 
     [[nodiscard]] int port() const { return m_port; }
+    [[nodiscard]] const std::filesystem::path& folder() const { return m_folder; }
 
     // The recorded files with this extension, sorted by name.
     [[nodiscard]] std::vector<std::filesystem::path> recorded(const std::string& ext) const {
@@ -87,6 +88,24 @@ public:
         return n;
     }
 
+    // The stored files by name: "0001.eml", "0001.json", ...
+    [[nodiscard]] std::vector<std::string> stored() const {
+        std::vector<std::string> names;
+        for (const auto& ext : {".eml", ".json"}) {
+            for (const auto& p : recorded(ext)) {
+                names.push_back(p.filename().string());
+            }
+        }
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+    [[nodiscard]] std::string message(const std::string& name) const {
+        return read_file(folder() / (name + ".eml"));
+    }
+    [[nodiscard]] nlohmann::json envelope(const std::string& name) const {
+        return nlohmann::json::parse(read_file(folder() / (name + ".json")));
+    }
+
     [[nodiscard]] std::vector<std::string> messages() const {
         std::vector<std::string> out;
         for (const auto& p : recorded(".eml")) {
@@ -101,6 +120,10 @@ class WebhookServer : public ScriptServer {
 public:
     WebhookServer(const std::filesystem::path& out, const std::vector<std::string>& options)
         : ScriptServer("webhook_server.py", out, "--out", options) {}
+
+    [[nodiscard]] std::string url(const std::string& path = "/hook") const {
+        return "http://127.0.0.1:" + std::to_string(port()) + path;
+    }
 
     [[nodiscard]] std::vector<nlohmann::json> deliveries() const {
         std::vector<nlohmann::json> out;
