@@ -1,12 +1,11 @@
 #include "daemon/common.hpp"
 
 #include "util/date.hpp"
+#include "util/local_time.hpp"
 #include "util/log.hpp"
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fcntl.h>
 #include <iostream>
 #include <sys/file.h>
@@ -21,15 +20,8 @@ core::Config load(const std::filesystem::path& path) {
 }
 
 int today_in(const std::string& timezone) {
-    setenv("TZ", timezone.c_str(), 1);
-    tzset();
-    const std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    return util::to_day_number(
-        util::Date{std::chrono::year{local.tm_year + 1900},
-                   std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
-                   std::chrono::day{static_cast<unsigned>(local.tm_mday)}});
+    util::set_local_timezone(timezone);
+    return util::local_day(util::unix_now());
 }
 
 rules::RuleSet load_rules_or_throw(const core::Config& config) {

@@ -5,21 +5,10 @@
 #include "referrals/outbox.hpp"
 #include "util/local_time.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
 namespace ewsd::daemon {
-
-namespace {
-
-std::int64_t clock_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-} // namespace
 
 int command_outbox(const std::filesystem::path& config_path, const std::string& state,
                    std::size_t limit) {
@@ -31,7 +20,7 @@ int command_outbox(const std::filesystem::path& config_path, const std::string& 
     util::set_local_timezone(config.timezone);
     store::Database db(config.database);
     const auto rows = referrals::list_outbox(db, state, limit);
-    const auto counts = referrals::count_outbox(db, clock_now());
+    const auto counts = referrals::count_outbox(db, util::unix_now());
     std::printf("%-7s %-8s %-20s %-12s %-8s %-9s %-16s %-8s %s\n", "ID", "STATE", "KIND",
                 "RECIPIENT", "CHANNEL", "DELIVERY", "DUE (local)", "ATTEMPTS",
                 "STUDENT / LAST ERROR");

@@ -72,9 +72,7 @@ int command_run(const std::filesystem::path& config_path, const RunOptions& opti
     }
     const core::Config config = load(config_path);
     util::set_local_timezone(config.timezone);
-    std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+    std::int64_t now = util::unix_now();
     if (!options.now.empty()) {
         const auto parsed = util::parse_local_time(options.now);
         if (!parsed) {

@@ -3,8 +3,8 @@
 #include "connectors/email/file_mailbox.hpp"
 #include "connectors/email/smtp.hpp"
 #include "connectors/webhook/webhook.hpp"
+#include "util/local_time.hpp"
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -79,10 +79,7 @@ Transports make_transports(const core::NotifyConfig& notify) {
             return {connectors::DeliveryStatus::retry_later,
                     std::string("configuration: ") + e.what(), std::nullopt};
         }
-        const std::int64_t timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count();
-        return sender->post(webhook_id, timestamp, body);
+        return sender->post(webhook_id, util::unix_now(), body);
     };
     return t;
 }

@@ -3,6 +3,7 @@
 #include "util/date.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -49,6 +50,12 @@ int two_digits(std::string_view text, std::size_t at) {
 }
 
 } // namespace
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 void set_local_timezone(const std::string& timezone) {
     setenv("TZ", timezone.c_str(), 1);

@@ -11,6 +11,9 @@
 
 namespace ewsd::util {
 
+// The clock, as Unix seconds.
+std::int64_t unix_now();
+
 // Sets TZ for the process and reloads it. Call from the main thread before
 // other threads start (setenv is not thread-safe).
 void set_local_timezone(const std::string& timezone);

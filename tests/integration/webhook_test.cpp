@@ -4,6 +4,7 @@
 #include "tests/support/ports.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "util/local_time.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,11 +20,7 @@ const std::string secret_b = "whsec_YW5vdGhlciBzZWNyZXQga2V5"; // "another secre
 const std::string body =
     R"({"version":1,"type":"referral.opened","timestamp":"2025-09-02T14:00:00Z","data":{}})";
 
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using util::unix_now;
 
 using ewsd::testing::WebhookServer;
 
