@@ -88,12 +88,7 @@ int queue_to(store::Database& db, const core::NotifyConfig& notify, const std::s
 INSERT INTO outbox (kind, recipient, channel, delivery, created_at, due_at, payload)
 VALUES ('alert', ?, ?, 'immediate', ?, ?, ?))sql");
     int queued = 0;
-    for (const char* channel : {"email", "webhook"}) {
-        const bool has =
-            std::string(channel) == "email" ? !s->email.empty() : !s->webhook_url.empty();
-        if (!has) {
-            continue;
-        }
+    for (const auto& channel : channels_of(*s)) {
         q.bind(1, s->id);
         q.bind(2, channel);
         q.bind(3, now);

@@ -156,6 +156,17 @@ std::string format_time_of_day(int minutes) {
     return text;
 }
 
+std::vector<std::string> channels_of(const core::Specialist& specialist) {
+    std::vector<std::string> out;
+    if (!specialist.email.empty()) {
+        out.emplace_back("email");
+    }
+    if (!specialist.webhook_url.empty()) {
+        out.emplace_back("webhook");
+    }
+    return out;
+}
+
 RouteDecision route(const core::NotifyConfig& config, const RouteInput& input) {
     RouteDecision d;
     bool matched_before = false;

@@ -51,6 +51,9 @@ RouteDecision route(const core::NotifyConfig& config, const RouteInput& input);
 // Null when there is no specialist with this id.
 const core::Specialist* find_specialist(const core::NotifyConfig& config, const std::string& id);
 
+// The outbox channels a specialist can be reached by: "email" and/or "webhook".
+std::vector<std::string> channels_of(const core::Specialist& specialist);
+
 // "07:30".
 std::string format_time_of_day(int minutes);
 

@@ -4,10 +4,8 @@
 #include "util/local_time.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <optional>
-#include <utility>
 #include <vector>
 
 namespace ewsd::referrals {
@@ -67,10 +65,8 @@ bool has_recipient(const std::vector<Recipient>& out, const std::string& id,
 // already a recipient on that channel is not added twice.
 void add_recipient(std::vector<Recipient>& out, const core::Specialist& s, bool digest,
                    std::int64_t due_at) {
-    const std::array<std::pair<std::string, bool>, 2> channels{
-        {{"email", !s.email.empty()}, {"webhook", !s.webhook_url.empty()}}};
-    for (const auto& [channel, has] : channels) {
-        if (has && !has_recipient(out, s.id, channel)) {
+    for (const auto& channel : channels_of(s)) {
+        if (!has_recipient(out, s.id, channel)) {
             out.push_back({s.id, channel, digest, due_at});
         }
     }
