@@ -6,6 +6,7 @@
 #include "store/database.hpp"
 #include "store/file_load.hpp"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,11 +26,16 @@ struct LoadReport {
     Status status = Status::loaded;
     store::LoadCounts counts;
     std::string message;
+    // The source was written since this feed last saw it: new data, or the
+    // same data exported again. What keeps a feed fresh (the stale-data guard).
+    bool new_input = false;
 };
 const char* to_string(LoadReport::Status status);
 
 struct PollOptions {
     bool force = false; // load even a file whose content hash matches the last load
+    // Set when the daemon is stopping: a load in progress rolls back.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 class Feed {

@@ -1,7 +1,9 @@
 #include "core/config.hpp"
 
 #include "core/yaml_reader.hpp"
+#include "util/local_time.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -12,12 +14,12 @@ namespace ewsd::core {
 
 namespace {
 
-const std::vector<std::string> top_level_keys{"database",      "timezone", "school_year_start",
-                                              "log_level",     "feeds",    "rules_dir",
-                                              "templates_dir", "pass_mark"};
-const std::vector<std::string> feed_keys{"name",        "type",           "path",
-                                         "mode",        "settle_seconds", "category_map",
-                                         "subject_map", "behavior_map",   "action_map"};
+const std::vector<std::string> top_level_keys{
+    "database",  "timezone",      "school_year_start", "log_level",     "feeds",
+    "rules_dir", "templates_dir", "pass_mark",         "day_starts_at", "http"};
+const std::vector<std::string> feed_keys{
+    "name",        "type",         "path",       "mode",       "settle_seconds", "category_map",
+    "subject_map", "behavior_map", "action_map", "poll_every", "poll_at",        "max_age"};
 
 bool valid_feed_name(const std::string& name) {
     return !name.empty() && name.size() <= 64 &&
@@ -61,6 +63,71 @@ void read_code_map(YamlReader& reader, const YAML::Node& node, const Vocabulary&
             continue;
         }
         out.add(*local, *canonical);
+    }
+}
+
+std::optional<std::int64_t> read_duration(YamlReader& reader, const YAML::Node& node,
+                                          const std::string& key) {
+    auto text = reader.string(node);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto seconds = util::parse_duration(*text);
+    if (!seconds) {
+        reader.error(node,
+                     key + " must be a duration like 90s, 15m, 36h or 2d, not '" + *text + "'");
+    }
+    return seconds;
+}
+
+std::optional<int> read_time_of_day(YamlReader& reader, const YAML::Node& node,
+                                    const std::string& key) {
+    auto text = reader.string(node);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto minutes = util::parse_time_of_day(*text);
+    if (!minutes) {
+        reader.error(node, key + " must be a time of day as HH:MM (24-hour), not '" + *text + "'");
+    }
+    return minutes;
+}
+
+// poll_every: 15m | poll_at: ["05:30", "12:00"]; max_age: 36h | never.
+void read_feed_schedule(YamlReader& reader, const YAML::Node& node, FeedConfig& feed) {
+    if (node["poll_every"] && node["poll_at"]) {
+        reader.error(node["poll_at"], "a feed has poll_every or poll_at, not both");
+    }
+    if (node["poll_every"]) {
+        if (auto s = read_duration(reader, node["poll_every"], "poll_every")) {
+            feed.poll_every = std::chrono::seconds(*s);
+        }
+    }
+    if (const YAML::Node at = node["poll_at"]) {
+        if (at.IsScalar()) {
+            if (auto m = read_time_of_day(reader, at, "poll_at")) {
+                feed.poll_at.push_back(*m);
+            }
+        } else if (at.IsSequence() && at.size() > 0) {
+            for (const auto& item : at) {
+                if (auto m = read_time_of_day(reader, item, "poll_at")) {
+                    feed.poll_at.push_back(*m);
+                }
+            }
+        } else {
+            reader.error(at, "poll_at must be a time of day or a list of them, like "
+                             "[\"05:30\", \"12:00\"]");
+        }
+        std::sort(feed.poll_at.begin(), feed.poll_at.end());
+        feed.poll_at.erase(std::unique(feed.poll_at.begin(), feed.poll_at.end()),
+                           feed.poll_at.end());
+    }
+    if (const YAML::Node max_age = node["max_age"]) {
+        if (max_age.IsScalar() && max_age.Scalar() == "never") {
+            feed.max_age = std::chrono::seconds(0);
+        } else if (auto s = read_duration(reader, max_age, "max_age")) {
+            feed.max_age = std::chrono::seconds(*s);
+        }
     }
 }
 
@@ -113,6 +180,7 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
             feed.settle_time = std::chrono::seconds(*s);
         }
     }
+    read_feed_schedule(reader, node, feed);
     if (node["category_map"]) {
         read_code_map(reader, node["category_map"], attendance_categories(), feed.category_map);
     }
@@ -167,6 +235,26 @@ void read_pass_mark(YamlReader& reader, const YAML::Node& node, Config& config) 
     }
 }
 
+// http: {address: 127.0.0.1, port: 9188, enabled: true}
+void read_http(YamlReader& reader, const YAML::Node& node, HttpConfig& http) {
+    if (!reader.check_map(node, "http", {"enabled", "address", "port"})) {
+        return;
+    }
+    if (node["enabled"]) {
+        http.enabled = reader.boolean(node["enabled"]).value_or(http.enabled);
+    }
+    if (node["address"]) {
+        if (auto address = reader.string(node["address"])) {
+            http.address = *address;
+        }
+    }
+    if (node["port"]) {
+        if (auto port = reader.integer(node["port"], 0, 65535)) {
+            http.port = static_cast<int>(*port);
+        }
+    }
+}
+
 } // namespace
 
 ConfigLoad parse_config(const std::string& text, const std::filesystem::path& file) {
@@ -213,6 +301,14 @@ ConfigLoad parse_config(const std::string& text, const std::filesystem::path& fi
                 reader.one_of(doc["log_level"], {"debug", "info", "notice", "warning", "error"})) {
             config.log_level = *util::log::parse_level(*level);
         }
+    }
+    if (doc["day_starts_at"]) {
+        if (auto m = read_time_of_day(reader, doc["day_starts_at"], "day_starts_at")) {
+            config.day_starts_at = *m;
+        }
+    }
+    if (doc["http"]) {
+        read_http(reader, doc["http"], config.http);
     }
     if (doc["rules_dir"]) {
         if (auto p = reader.path(doc["rules_dir"])) {

@@ -36,6 +36,21 @@ struct FeedConfig {
     CodeMap subject_map;
     CodeMap behavior_map;
     CodeMap action_map;
+    // When `ewsd run` polls it: every `poll_every`, or daily at the local
+    // times in `poll_at` (minutes after midnight, ascending) when set.
+    std::chrono::seconds poll_every{60};
+    std::vector<int> poll_at;
+    // A feed that brought no new data (or failed) for longer than this is
+    // stale: the admin is alerted and the rules reading its data freeze.
+    // Zero: never stale.
+    std::chrono::seconds max_age{std::chrono::hours(36)};
+};
+
+// The local HTTP endpoint of `ewsd run`: /healthz and /metrics.
+struct HttpConfig {
+    bool enabled = true;
+    std::string address = "127.0.0.1";
+    int port = 9188;
 };
 
 struct Config {
@@ -44,6 +59,11 @@ struct Config {
     std::string timezone;
     util::Date school_year_start{};
     util::log::Level log_level = util::log::Level::info;
+    // The local time at which a new evaluation date begins (every window moves
+    // and every student is evaluated again), in minutes after midnight: after
+    // the nightly SIS export, so that the day's first referrals see its data.
+    int day_starts_at = 5 * 60;
+    HttpConfig http;
     std::vector<FeedConfig> feeds;
     std::filesystem::path rules_dir = default_rules_dir;
     // The message templates (referral, digest, alert; config/templates).

@@ -2,6 +2,7 @@
 
 #include "core/descriptors.hpp"
 #include "core/yaml_reader.hpp"
+#include "util/local_time.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -98,22 +99,6 @@ bool valid_webhook_secret(const std::string& secret) {
            secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                     "0123456789+/=",
                                     prefix.size()) == std::string::npos;
-}
-
-// "07:30" -> 450.
-std::optional<int> parse_time_of_day(const std::string& text) {
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0 || colon > 2 || text.size() != colon + 3 ||
-        text.find_first_not_of("0123456789:") != std::string::npos ||
-        text.find(':', colon + 1) != std::string::npos) {
-        return std::nullopt;
-    }
-    const int hours = std::stoi(text.substr(0, colon));
-    const int minutes = std::stoi(text.substr(colon + 1));
-    if (hours > 23 || minutes > 59) {
-        return std::nullopt;
-    }
-    return hours * 60 + minutes;
 }
 
 // A scalar or a list of them: calls `item` for each.
@@ -334,7 +319,7 @@ std::optional<Specialist> read_specialist(Reader& r, const YAML::Node& node) {
     }
     if (node["digest_time"]) {
         if (auto text = reader.string(node["digest_time"])) {
-            if (auto minutes = parse_time_of_day(*text)) {
+            if (auto minutes = util::parse_time_of_day(*text)) {
                 s.digest_time_minutes = *minutes;
                 if (!s.digest) {
                     reader.warning(node["digest_time"],

@@ -63,13 +63,16 @@ public:
     ApplyCounts run(const LiveReferrals& live, const std::vector<rules::RuleOutcome>& outcomes) {
         int student_tier = 0;
         for (const auto& o : outcomes) {
-            if (o.fired) {
+            if (o.fired && !frozen(o)) {
                 student_tier = std::max(student_tier, o.rule->tier);
             }
         }
         bool opened_any = false;
         std::vector<std::pair<const rules::RuleOutcome*, LiveReferral>> continuing;
         for (const auto& o : outcomes) {
+            if (frozen(o)) {
+                continue;
+            }
             const auto it = live.find(o.rule->id);
             const LiveReferral* r = it == live.end() ? nullptr : &it->second;
             const int tier = std::max(o.rule->tier, student_tier);
@@ -105,6 +108,10 @@ public:
     }
 
 private:
+    [[nodiscard]] bool frozen(const rules::RuleOutcome& o) const {
+        return !m_settings.frozen.empty() && m_settings.frozen.count(o.rule->id) != 0;
+    }
+
     store::Database& m_db;
     const store::StudentData& m_student;
     std::string m_as_of;

@@ -26,6 +26,9 @@ namespace ewsd::referrals {
 struct LifecycleSettings {
     int renotify_after_days = 10; // instructional days; 0: never
     int escalate_after_days = 0;  // instructional days open and unacknowledged; 0: never
+    // Rules reading data from a stale feed: their referrals stay as they are
+    // (none opens, none resolves: stale data must never resolve a referral).
+    std::set<std::string> frozen;
 };
 
 // Who receives a notification about a referral: decided by routing.

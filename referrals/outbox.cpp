@@ -195,6 +195,9 @@ private:
                 return false;
             }
             send(to, channel, message);
+            if (m_settings.progress) {
+                m_settings.progress();
+            }
         }
         return true;
     }
@@ -529,6 +532,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?))sql");
         q.bind(7, result);
         q.bind(8, detail);
         q.exec();
+        if (std::string_view(result) != "delivered") {
+            ++m_report
+                  .failures_by_notifier[channel == "email" ? m_transports.email_channel : channel];
+        }
     }
 
     void record(const core::Specialist& to, const std::string& channel, const Message& m,

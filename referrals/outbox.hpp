@@ -21,6 +21,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ struct OutboxSettings {
     std::size_t digest_max_items = 500;
     bool flush_digests =
         false; // digests are due now, whatever their time (run --once --flush-digests)
+    std::function<void()> progress; // after each message (the run loop's watchdog)
 };
 
 struct DrainReport {
@@ -42,6 +45,8 @@ struct DrainReport {
     int dead = 0;               // rows given up on (or refused for good)
     int held_back = 0;          // rows past a caseload cap, now waiting for the next day's digest
     int alerts_queued = 0;      // operational alerts written to the outbox
+    // Attempts that did not deliver, by notifier (email, file, webhook).
+    std::map<std::string, int> failures_by_notifier;
 };
 
 // Sends what is due at `now` (Unix seconds). `seed` drives the jitter. Stops

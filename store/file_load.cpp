@@ -455,14 +455,15 @@ WHERE load_id = ?)sql");
 
 std::optional<LastLoad> last_load(Database& db, const std::string& feed, const std::string& file) {
     SQLite::Statement q(db.sql(), R"sql(
-SELECT l.status, l.sha256 FROM file_loads l JOIN feeds f USING (feed_id)
+SELECT l.status, l.sha256, l.size, l.mtime_ns FROM file_loads l JOIN feeds f USING (feed_id)
 WHERE f.name = ? AND l.file = ? ORDER BY l.load_id DESC LIMIT 1)sql");
     q.bind(1, feed);
     q.bind(2, file);
     if (!q.executeStep()) {
         return std::nullopt;
     }
-    return LastLoad{q.getColumn(0).getString(), q.getColumn(1).getString()};
+    return LastLoad{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                    q.getColumn(2).getInt64(), q.getColumn(3).getInt64()};
 }
 
 void record_rejected(Database& db, const std::string& feed, const std::string& file, bool snapshot,

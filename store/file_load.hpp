@@ -94,6 +94,8 @@ private:
 struct LastLoad {
     std::string status; // "loaded" or "rejected"
     std::string sha256;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
 };
 std::optional<LastLoad> last_load(Database& db, const std::string& feed, const std::string& file);
 

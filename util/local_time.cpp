@@ -117,4 +117,53 @@ std::optional<std::int64_t> parse_local_time(std::string_view text) {
     return local_to_unix(to_day_number(*date), hour * 60 + minute) + second;
 }
 
+std::optional<int> parse_time_of_day(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 2 || text.size() != colon + 3 ||
+        text.find_first_not_of("0123456789:") != std::string_view::npos ||
+        text.find(':', colon + 1) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const int hours = colon == 1 ? text[0] - '0' : two_digits(text, 0);
+    const int minutes = two_digits(text, colon + 1);
+    if (hours > 23 || minutes > 59) {
+        return std::nullopt;
+    }
+    return hours * 60 + minutes;
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+    if (text.size() < 2 || text.size() > 12) {
+        return std::nullopt;
+    }
+    std::int64_t unit = 0;
+    switch (text.back()) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    for (const char c : text.substr(0, text.size() - 1)) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + (c - '0');
+    }
+    if (value == 0) {
+        return std::nullopt;
+    }
+    return value * unit;
+}
+
 } // namespace ewsd::util

@@ -35,4 +35,10 @@ std::string format_local(std::int64_t unix_seconds);
 // accepted) as local time; nullopt when malformed.
 std::optional<std::int64_t> parse_local_time(std::string_view text);
 
+// "07:30" -> 450 (minutes after midnight); nullopt unless H:MM or HH:MM, 24-hour.
+std::optional<int> parse_time_of_day(std::string_view text);
+
+// "90s", "15m", "36h", "2d" -> seconds; nullopt when malformed or not positive.
+std::optional<std::int64_t> parse_duration(std::string_view text);
+
 } // namespace ewsd::util

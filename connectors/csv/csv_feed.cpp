@@ -83,6 +83,8 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
         report.message = std::move(message);
         if (status == LoadReport::Status::rejected || status == LoadReport::Status::failed) {
             util::log::error(where + ": " + report.message);
+        } else if (status == LoadReport::Status::unchanged) {
+            util::log::debug(where + ": " + report.message);
         } else {
             util::log::info(where + ": " + report.message);
         }
@@ -111,20 +113,32 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
     store::FileFingerprint fingerprint;
     fingerprint.size = before.st_size;
     fingerprint.mtime_ns = mtime_ns(before);
-    try {
-        fingerprint.sha256 = util::sha256_file(path);
-    } catch (const std::exception& e) {
-        return fail(LoadReport::Status::failed, e.what());
-    }
     const bool snapshot = m_config.mode == core::FeedMode::snapshot;
+    // Only an outcome that will not be retried marks the file as seen.
+    const auto seen_now = [&](LoadReport::Status status, std::string message) {
+        m_seen[file] = Seen{fingerprint.size, fingerprint.mtime_ns};
+        return fail(status, std::move(message));
+    };
     try {
+        const auto last = store::last_load(db, m_config.name, file);
+        const auto seen = m_seen.find(file);
+        const Seen before_now = seen != m_seen.end() ? seen->second
+                                : last               ? Seen{last->size, last->mtime_ns}
+                                                     : Seen{-1, -1};
+        report.new_input =
+            before_now.size != fingerprint.size || before_now.mtime_ns != fingerprint.mtime_ns;
+        if (!options.force && !report.new_input && last) {
+            return fail(LoadReport::Status::unchanged,
+                        last->status == "rejected" ? "not modified since it was rejected; skipped"
+                                                   : "not modified since the last load; skipped");
+        }
+        fingerprint.sha256 = util::sha256_file(path);
         if (!options.force) {
-            if (auto last = store::last_load(db, m_config.name, file);
-                last && last->sha256 == fingerprint.sha256) {
-                return fail(LoadReport::Status::unchanged,
-                            last->status == "rejected"
-                                ? "identical to the file rejected before; skipped"
-                                : "identical to the last load; skipped");
+            if (last && last->sha256 == fingerprint.sha256) {
+                return seen_now(LoadReport::Status::unchanged,
+                                last->status == "rejected"
+                                    ? "identical to the file rejected before; skipped"
+                                    : "identical to the last load; skipped");
             }
         }
 
@@ -135,7 +149,7 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
         const auto reject = [&](const std::string& message) {
             load.rollback();
             store::record_rejected(db, m_config.name, file, snapshot, fingerprint, message);
-            return fail(LoadReport::Status::rejected, message + "; the store is unchanged");
+            return seen_now(LoadReport::Status::rejected, message + "; the store is unchanged");
         };
 
         CsvReader::Status status = reader.next();
@@ -161,7 +175,13 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
                                    std::to_string(column) + ": row quarantined: " + reason);
             }
         };
+        std::int64_t rows = 0;
         while ((status = reader.next()) != CsvReader::Status::end) {
+            if (options.stop != nullptr && (++rows & 4095) == 0 && options.stop->load()) {
+                load.rollback();
+                return fail(LoadReport::Status::waiting,
+                            "stopped: ewsd is shutting down; the file is read again next time");
+            }
             if (status == CsvReader::Status::binary) {
                 return reject("not a CSV file (NUL byte near line " +
                               std::to_string(reader.record_line()) + ")");
@@ -186,6 +206,7 @@ LoadReport CsvFeed::load_file(store::Database& db, RecordKind kind, const PollOp
                         "the file changed while it was being read; it will be read again");
         }
         report.counts = load.commit(fingerprint);
+        m_seen[file] = Seen{fingerprint.size, fingerprint.mtime_ns};
     } catch (const SQLite::Exception& e) {
         return fail(LoadReport::Status::failed, std::string("database error: ") + e.what());
     } catch (const std::runtime_error& e) {

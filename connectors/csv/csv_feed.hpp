@@ -4,7 +4,9 @@
 
 #include "connectors/feed.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 
 namespace ewsd::connectors::csv {
 
@@ -19,7 +21,14 @@ public:
     LoadReport load_file(store::Database& db, store::RecordKind kind, const PollOptions& options);
 
 private:
+    struct Seen {
+        std::int64_t size = 0;
+        std::int64_t mtime_ns = 0;
+    };
     core::FeedConfig m_config;
+    // Each file as last seen by this process, so that a file left in place is
+    // neither hashed again at every poll nor taken for a new export.
+    std::map<std::string, Seen> m_seen;
 };
 
 } // namespace ewsd::connectors::csv

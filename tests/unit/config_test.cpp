@@ -112,6 +112,71 @@ feeds:
     EXPECT_EQ(load.config->timezone, "UTC");
 }
 
+TEST_F(ConfigTest, ScheduleStaleGuardAndEndpoint) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+day_starts_at: "04:30"
+http: {address: 0.0.0.0, port: 9200}
+feeds:
+  - name: nightly
+    type: csv
+    path: feeds/sis
+    poll_at: ["12:00", "05:30"]
+    max_age: 2d
+  - name: drops
+    type: csv
+    path: feeds/sis
+    poll_every: 15m
+    max_age: never
+  - name: defaults
+    type: csv
+    path: feeds/sis
+)yaml");
+    ASSERT_THAT(messages(load), IsEmpty());
+    const Config& c = *load.config;
+    EXPECT_EQ(c.day_starts_at, 4 * 60 + 30);
+    EXPECT_TRUE(c.http.enabled);
+    EXPECT_EQ(c.http.address, "0.0.0.0");
+    EXPECT_EQ(c.http.port, 9200);
+    EXPECT_THAT(c.feeds[0].poll_at, ElementsAre(5 * 60 + 30, 12 * 60));
+    EXPECT_EQ(c.feeds[0].max_age, std::chrono::hours(48));
+    EXPECT_EQ(c.feeds[1].poll_every, std::chrono::minutes(15));
+    EXPECT_EQ(c.feeds[1].max_age, std::chrono::seconds(0));
+    EXPECT_TRUE(c.feeds[2].poll_at.empty());
+    EXPECT_EQ(c.feeds[2].poll_every, std::chrono::seconds(60));
+    EXPECT_EQ(c.feeds[2].max_age, std::chrono::hours(36));
+}
+
+TEST_F(ConfigTest, BadSchedulesArePointedAt) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+day_starts_at: "25:00"
+http: {port: 70000}
+feeds:
+  - name: a
+    type: csv
+    path: feeds/sis
+    poll_every: 10
+    poll_at: "5:3"
+    max_age: soon
+)yaml");
+    EXPECT_FALSE(load.config.has_value());
+    EXPECT_THAT(
+        messages(load),
+        ElementsAre(error_at(3, 16,
+                             "day_starts_at must be a time of day as HH:MM "
+                             "(24-hour), not '25:00'"),
+                    error_at(4, 14, "must be between 0 and 65535, not 70000"),
+                    error_at(10, 14, "a feed has poll_every or poll_at, not both"),
+                    error_at(9, 17,
+                             "poll_every must be a duration like 90s, 15m, 36h or 2d, "
+                             "not '10'"),
+                    error_at(10, 14, "poll_at must be a time of day as HH:MM (24-hour), not '5:3'"),
+                    error_at(11, 14,
+                             "max_age must be a duration like 90s, 15m, 36h or 2d, not "
+                             "'soon'")));
+}
+
 TEST_F(ConfigTest, AbsolutePathsAreKept) {
     const auto load = parse(R"yaml(database: /var/lib/other/x.db
 timezone: UTC

@@ -8,6 +8,7 @@
 #include "util/date.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <atomic>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -185,6 +186,57 @@ TEST_F(IngestTest, LoadingTheSameFilesAgainChangesNothing) {
 
     // No data row changed, not even its change sequence number.
     EXPECT_EQ(dump(), before);
+}
+
+// What keeps a feed fresh for the stale-data guard: a file written since the
+// feed last saw it, even with the same content (the nightly export ran).
+TEST_F(IngestTest, NewInputIsAFileWrittenSinceTheFeedLastSawIt) {
+    const auto feed = feed_config();
+    drop(feed, "attendance.csv", attendance_csv);
+    connectors::csv::CsvFeed csv(feed);
+    const auto first = report_for(csv.poll(db, {}), "attendance.csv");
+    EXPECT_EQ(first.status, LoadReport::Status::loaded);
+    EXPECT_TRUE(first.new_input);
+
+    const auto untouched = report_for(csv.poll(db, {}), "attendance.csv");
+    EXPECT_EQ(untouched.status, LoadReport::Status::unchanged);
+    EXPECT_EQ(untouched.message, "not modified since the last load; skipped");
+    EXPECT_FALSE(untouched.new_input);
+
+    // The same content exported again: no data change, but new input, once.
+    const auto path = feed.path / "attendance.csv";
+    std::filesystem::last_write_time(path, std::filesystem::last_write_time(path) +
+                                               std::chrono::seconds(60));
+    const auto again = report_for(csv.poll(db, {}), "attendance.csv");
+    EXPECT_EQ(again.status, LoadReport::Status::unchanged);
+    EXPECT_EQ(again.message, "identical to the last load; skipped");
+    EXPECT_TRUE(again.new_input);
+    EXPECT_FALSE(report_for(csv.poll(db, {}), "attendance.csv").new_input);
+
+    // A new process sees the file as the store last loaded it.
+    connectors::csv::CsvFeed restarted(feed);
+    EXPECT_TRUE(report_for(restarted.poll(db, {}), "attendance.csv").new_input);
+    EXPECT_FALSE(report_for(restarted.poll(db, {}), "attendance.csv").new_input);
+}
+
+TEST_F(IngestTest, AStopRequestRollsBackTheFileBeingLoaded) {
+    const auto feed = feed_config();
+    std::string big = "student_id,school_id,date,category,duration\n";
+    for (int i = 0; i < 10000; ++i) {
+        big += "S1,101,2025-09-02,A,\n";
+    }
+    drop(feed, "attendance.csv", big);
+    const std::string before = dump();
+    std::atomic<bool> stop{true};
+    connectors::csv::CsvFeed csv(feed);
+    connectors::PollOptions options;
+    options.stop = &stop;
+    const auto stopped = report_for(csv.poll(db, options), "attendance.csv");
+    EXPECT_EQ(stopped.status, LoadReport::Status::waiting);
+    EXPECT_EQ(dump(), before);
+    stop = false;
+    EXPECT_EQ(report_for(csv.poll(db, options), "attendance.csv").status,
+              LoadReport::Status::loaded);
 }
 
 TEST_F(IngestTest, SnapshotRemovesRowsAbsentFromTheNewerFile) {

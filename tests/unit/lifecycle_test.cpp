@@ -151,6 +151,28 @@ TEST_F(LifecycleTest, OpensOnceRenotifiesResolvesAndReopens) {
     EXPECT_NE(close(db, absent_id, "", "2025-09-18"), ""); // resolved: cannot be closed
 }
 
+// A stale feed freezes the rules that read its data: the corrected-away
+// absences of stale data neither resolve the open referral nor open new ones;
+// the rules reading other data go on.
+TEST_F(LifecycleTest, FrozenRulesNeitherOpenNorResolve) {
+    absent("2025-09-01");
+    absent("2025-09-02");
+    absent("2025-09-03");
+    EXPECT_EQ(apply("2025-09-03").opened, 2); // absent, streak
+    life.frozen = {"absent", "streak"};
+    student.attendance.clear();
+    student.incidents.push_back(
+        {"I1", day("2025-09-04"), "School Code of Conduct", "Out of School Suspension", 1});
+    const ApplyCounts frozen = apply("2025-09-05");
+    EXPECT_EQ(frozen.resolved, 0);
+    EXPECT_EQ(frozen.opened, 1); // suspended: behavior data is fresh
+    EXPECT_EQ(column("SELECT rule_id || ':' || state FROM referrals ORDER BY rule_id"),
+              "absent:open|streak:open|suspended:open");
+    // Fresh again: the absences are gone, so both resolve.
+    life.frozen.clear();
+    EXPECT_EQ(apply("2025-09-08").resolved, 2);
+}
+
 // A specialist closed it: no new referral while the condition keeps holding;
 // once it stops, a later firing opens a new one.
 TEST_F(LifecycleTest, ClosedReferralsHoldBackANewOneUntilTheConditionStops) {

@@ -2,6 +2,7 @@
 #include "tests/support/temp_dir.hpp"
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
+#include "util/local_time.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
@@ -390,6 +391,32 @@ TEST(Json, NumbersRoundTripShortest) {
     out.clear();
     append_json_number(out, std::numeric_limits<double>::quiet_NaN());
     EXPECT_EQ(out, "null");
+}
+
+} // namespace
+} // namespace ewsd::util
+
+namespace ewsd::util {
+namespace {
+
+TEST(ParseDuration, UnitsAndMalformedValues) {
+    EXPECT_EQ(parse_duration("90s"), 90);
+    EXPECT_EQ(parse_duration("15m"), 900);
+    EXPECT_EQ(parse_duration("36h"), 36 * 3600);
+    EXPECT_EQ(parse_duration("2d"), 2 * 86400);
+    for (const char* bad : {"", "5", "0m", "m", "1.5h", "-1h", "10w", "h1", "3 h"}) {
+        EXPECT_EQ(parse_duration(bad), std::nullopt) << bad;
+    }
+}
+
+TEST(ParseTimeOfDay, HoursAndMinutes) {
+    EXPECT_EQ(parse_time_of_day("07:30"), 450);
+    EXPECT_EQ(parse_time_of_day("7:30"), 450);
+    EXPECT_EQ(parse_time_of_day("00:00"), 0);
+    EXPECT_EQ(parse_time_of_day("23:59"), 23 * 60 + 59);
+    for (const char* bad : {"24:00", "7:3", "07:60", "0730", "07:30:00", ":30", "a7:30"}) {
+        EXPECT_EQ(parse_time_of_day(bad), std::nullopt) << bad;
+    }
 }
 
 } // namespace
