@@ -1,5 +1,6 @@
 #include "connectors/delivery.hpp"
 
+#include <atomic>
 #include <curl/curl.h>
 #include <mutex>
 #include <stdexcept>
@@ -18,6 +19,29 @@ const char* to_string(DeliveryStatus status) {
         return "endpoint_gone";
     }
     return "?";
+}
+
+namespace {
+
+std::atomic<bool> g_cancelled{false};
+
+int check_cancelled(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return g_cancelled.load() ? 1 : 0;
+}
+
+} // namespace
+
+void cancel_deliveries() {
+    g_cancelled = true;
+}
+
+bool deliveries_cancelled() {
+    return g_cancelled.load();
+}
+
+void abort_when_cancelled(void* curl) {
+    curl_easy_setopt(static_cast<CURL*>(curl), CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(static_cast<CURL*>(curl), CURLOPT_XFERINFOFUNCTION, &check_cancelled);
 }
 
 void ensure_curl_initialized() {

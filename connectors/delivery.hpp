@@ -26,6 +26,15 @@ struct DeliveryResult {
 
 const char* to_string(DeliveryStatus status);
 
+// Set once the process is stopping: a delivery in progress is cut short and
+// left to be retried after the restart, so that a slow server cannot hold up
+// the stop (SIGTERM) past its SMTP or HTTP timeout.
+void cancel_deliveries();
+[[nodiscard]] bool deliveries_cancelled();
+// Makes a libcurl easy handle (a CURL*) check deliveries_cancelled() while
+// it waits; it then fails with CURLE_ABORTED_BY_CALLBACK.
+void abort_when_cancelled(void* curl);
+
 // curl_global_init, once per process, for the notifiers that use libcurl;
 // call before the first easy handle.
 void ensure_curl_initialized();

@@ -103,6 +103,8 @@ DeliveryResult classify(CURLcode code, long reply_code, const std::string& reply
         return {retry_later, "TLS handshake failed: " + error, std::nullopt};
     case CURLE_OPERATION_TIMEDOUT:
         return {retry_later, "timed out: " + error, std::nullopt};
+    case CURLE_ABORTED_BY_CALLBACK:
+        return {retry_later, "cut short: ewsd is stopping", std::nullopt};
     case CURLE_USE_SSL_FAILED:
         return {retry_later, "STARTTLS required but not available: " + error, std::nullopt};
     case CURLE_LOGIN_DENIED:
@@ -249,6 +251,7 @@ DeliveryResult SmtpSender::send(const EmailMessage& message) const {
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, record_reply);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &replies);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data());
+    abort_when_cancelled(h);
 
     const CURLcode code = curl_easy_perform(h);
     long reply_code = 0;

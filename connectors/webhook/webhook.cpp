@@ -402,6 +402,7 @@ void set_options(CURL* curl, const WebhookSettings& settings, const std::string&
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    abort_when_cancelled(curl);
     if (!settings.ca_file.empty()) {
         curl_easy_setopt(curl, CURLOPT_CAINFO, settings.ca_file.c_str());
     }
