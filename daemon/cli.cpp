@@ -143,6 +143,20 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           "Summarise what the store holds and the latest load of every feed file.",
           add_config_option,
           [](const po::variables_map& vm) { return command_status(config_of(vm)); }}},
+        {"backup",
+         {"ewsd backup PATH [--config PATH] [--force]",
+          "Copy the state database to PATH while the daemon runs: one consistent snapshot, "
+          "checked, written 0600.",
+          [](po::options_description& o) {
+              add_config_option(o);
+              o.add_options()("force", po::bool_switch(), "replace PATH if it exists")(
+                  "path", po::value<std::string>()->required(), "the backup file (positional)");
+          },
+          [](const po::variables_map& vm) {
+              return command_backup(config_of(vm), vm["path"].as<std::string>(),
+                                    vm["force"].as<bool>());
+          },
+          "path"}},
         {"run",
          {"ewsd run --once [--config PATH] [--as-of YYYY-MM-DD] [--now TIME] [--no-send] "
           "[--flush-digests]",

@@ -39,6 +39,12 @@ int command_test(const std::vector<std::string>& files);
 
 int command_status(const std::filesystem::path& config);
 
+// `ewsd backup PATH [--force]`: a consistent copy of the state database, safe
+// while the daemon runs, checked, mode 0600, renamed into place. Refuses to
+// replace PATH without `force`; exit 1 on any failure, leaving PATH as it was.
+int command_backup(const std::filesystem::path& config, const std::filesystem::path& target,
+                   bool force);
+
 struct RunOptions {
     bool once = false;
     std::string as_of;          // YYYY-MM-DD; empty: the local date of `now`
