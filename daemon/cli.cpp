@@ -158,14 +158,22 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           },
           "path"}},
         {"run",
-         {"ewsd run --once [--config PATH] [--as-of YYYY-MM-DD] [--now TIME] [--no-send] "
+         {"ewsd run [--config PATH] [--no-send] [--clock FILE | --fast --now TIME --until TIME]\n"
+          "       ewsd run --once [--config PATH] [--as-of YYYY-MM-DD] [--now TIME] [--no-send] "
           "[--flush-digests]",
-          "One cycle of the main job: ingest every feed, evaluate the students whose data "
-          "changed (all on a new date), open, update or resolve their referrals, and send "
-          "the notifications that are due.",
+          "Run the service: poll each feed on its schedule, evaluate after each change, open, "
+          "update or resolve referrals, and send notifications and digests when due, until "
+          "SIGTERM (SIGHUP reloads). With --once: one cycle (every feed, evaluation, the "
+          "notifications due) and exit.",
           [](po::options_description& o) {
               add_config_option(o);
               o.add_options()("once", po::bool_switch(), "run a single cycle and exit")(
+                  "clock", po::value<std::string>()->default_value(""),
+                  "read the local time from FILE at each look (tests move time by writing it)")(
+                  "fast", po::bool_switch(),
+                  "simulate: start at --now and jump to each timer at once, until --until")(
+                  "until", po::value<std::string>()->default_value(""),
+                  "stop when the clock reaches this local time (YYYY-MM-DDTHH:MM)")(
                   "as-of", po::value<std::string>()->default_value(""),
                   "evaluate as of this date (default: the local date of --now)")(
                   "now", po::value<std::string>()->default_value(""),
@@ -175,10 +183,16 @@ const std::vector<std::pair<std::string, Command>>& commands() {
                   "send the digests now rather than at their digest time");
           },
           [](const po::variables_map& vm) {
-              return command_run(config_of(vm),
-                                 {vm["once"].as<bool>(), vm["as-of"].as<std::string>(),
-                                  vm["now"].as<std::string>(), vm["no-send"].as<bool>(),
-                                  vm["flush-digests"].as<bool>()});
+              RunOptions options;
+              options.once = vm["once"].as<bool>();
+              options.as_of = vm["as-of"].as<std::string>();
+              options.now = vm["now"].as<std::string>();
+              options.no_send = vm["no-send"].as<bool>();
+              options.flush_digests = vm["flush-digests"].as<bool>();
+              options.clock_file = vm["clock"].as<std::string>();
+              options.fast = vm["fast"].as<bool>();
+              options.until = vm["until"].as<std::string>();
+              return command_run(config_of(vm), options);
           }}},
         {"outbox",
          {"ewsd outbox [--config PATH] [--state pending|dead|sent] [--limit N]",

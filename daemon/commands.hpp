@@ -51,6 +51,12 @@ struct RunOptions {
     std::string now;            // "YYYY-MM-DDTHH:MM[:SS]" school-local; empty: the clock
     bool no_send = false;       // keep notifications queued (a dry run of delivery)
     bool flush_digests = false; // send digests now instead of at their time
+    // The service (without --once) on a test clock: the local time read from
+    // this file at each look, or (fast) starting at `now` and jumping to each
+    // timer at once, until `until`.
+    std::string clock_file;
+    bool fast = false;
+    std::string until;
 };
 int command_run(const std::filesystem::path& config, const RunOptions& options);
 

@@ -17,22 +17,31 @@ namespace {
 
 constexpr std::size_t students_per_transaction = 1000;
 
+struct Stopped {}; // leaves the roster walk early
+
 // Evaluates and applies students in batches, each batch one transaction that
 // also takes them off dirty_students: a crash loses at most the batch in
 // progress, which the next cycle redoes (its students are still dirty).
 class Evaluation {
 public:
     Evaluation(const core::Config& config, const rules::RuleSet& rules, store::Database& db,
-               int as_of, std::int64_t now, CycleReport& report)
+               int as_of, std::int64_t now, const EvaluationOptions& options,
+               EvaluationReport& report)
         : m_rules(rules), m_db(db), m_as_of(as_of),
           m_now(now), m_lifecycle{config.notify.renotify_after_days,
-                                  config.notify.escalate_after_days},
-          m_report(report), m_calendars(db),
+                                  config.notify.escalate_after_days, options.frozen},
+          m_options(options), m_report(report), m_calendars(db),
           m_router(referrals::make_router(config.notify, m_calendars, now)),
           m_settings(metric_settings(config)),
           m_undirty(db.sql(), "DELETE FROM dirty_students WHERE student_id = ?") {}
 
-    void visit(const store::StudentData& student) {
+    // False once a stop is requested: the batch in progress rolls back.
+    bool visit(const store::StudentData& student) {
+        if (m_options.stop != nullptr && m_options.stop->load()) {
+            m_txn.reset();
+            m_report.stopped = true;
+            return false;
+        }
         if (!m_txn) {
             m_txn = std::make_unique<SQLite::Transaction>(m_db.sql(),
                                                           SQLite::TransactionBehavior::IMMEDIATE);
@@ -55,7 +64,11 @@ public:
         m_report.firing += firing ? 1 : 0;
         if (++m_in_batch == students_per_transaction) {
             commit();
+            if (m_options.progress) {
+                m_options.progress();
+            }
         }
+        return true;
     }
 
     void commit() {
@@ -97,7 +110,8 @@ private:
     int m_as_of;
     std::int64_t m_now;
     referrals::LifecycleSettings m_lifecycle;
-    CycleReport& m_report;
+    const EvaluationOptions& m_options;
+    EvaluationReport& m_report;
     store::Calendars m_calendars; // read after the ingest: calendars may have changed
     referrals::Router m_router;
     rules::MetricSettings m_settings;
@@ -107,6 +121,42 @@ private:
 };
 
 } // namespace
+
+EvaluationReport evaluate_changes(const core::Config& config, const rules::RuleSet& rules,
+                                  store::Database& db, int as_of, std::int64_t now,
+                                  const EvaluationOptions& options) {
+    EvaluationReport report;
+    const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
+    report.full = store::meta_value(db, "evaluated_on") != as_of_text;
+    Evaluation evaluation(config, rules, db, as_of, now, options, report);
+    if (report.full) {
+        // A second connection reads the roster while the first writes; WAL
+        // gives the reader its own snapshot.
+        store::Database reader_db(config.database);
+        store::StudentReader reader(reader_db);
+        try {
+            reader.for_each(
+                [&](const store::StudentData& s) {
+                    if (!evaluation.visit(s)) {
+                        throw Stopped{};
+                    }
+                },
+                as_of_text);
+        } catch (const Stopped&) {
+        }
+    } else {
+        store::StudentReader reader(db);
+        for (const auto& id : store::dirty_students(db)) {
+            if (auto student = reader.read(id); student && !evaluation.visit(*student)) {
+                break;
+            }
+        }
+    }
+    if (!report.stopped) {
+        evaluation.finish(as_of_text, report.full);
+    }
+    return report;
+}
 
 CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, store::Database& db,
                       int as_of, std::int64_t now) {
@@ -121,24 +171,7 @@ CycleReport run_cycle(const core::Config& config, const rules::RuleSet& rules, s
             util::log::error("feed " + feed_config.name + ": " + e.what());
         }
     }
-    const std::string as_of_text = util::format_iso_date(util::from_day_number(as_of));
-    report.full = store::meta_value(db, "evaluated_on") != as_of_text;
-    Evaluation evaluation(config, rules, db, as_of, now, report);
-    if (report.full) {
-        // A second connection reads the roster while the first writes; WAL
-        // gives the reader its own snapshot.
-        store::Database reader_db(config.database);
-        store::StudentReader reader(reader_db);
-        reader.for_each([&](const store::StudentData& s) { evaluation.visit(s); }, as_of_text);
-    } else {
-        store::StudentReader reader(db);
-        for (const auto& id : store::dirty_students(db)) {
-            if (auto student = reader.read(id)) {
-                evaluation.visit(*student);
-            }
-        }
-    }
-    evaluation.finish(as_of_text, report.full);
+    report.evaluation = evaluate_changes(config, rules, db, as_of, now);
     return report;
 }
 

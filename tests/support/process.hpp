@@ -76,6 +76,11 @@ public:
         return true;
     }
 
+    // What the child wrote to stderr so far (read_output() reads more).
+    [[nodiscard]] const std::string& err() const { return m_result.err; }
+    // Reads the child's output for up to `timeout`, so that its pipes never fill.
+    void read_output(std::chrono::milliseconds timeout) { pump(static_cast<int>(timeout.count())); }
+
     [[nodiscard]] bool running() const {
         if (m_pid <= 0) {
             return false;
