@@ -109,7 +109,9 @@ int RunLoop::run() {
                       " running: " + std::to_string(m_config.feeds.size()) + " feeds, " +
                       std::to_string(m_rules.rules.size()) + " rules, database " +
                       m_config.database.string());
-    bool ready = false;
+    // Ready once configured: a first pass over a large district can take
+    // minutes, longer than systemd waits for a start.
+    sd::ready("starting: the first pass over the feeds");
     while (!m_stop) {
         const std::int64_t now = m_clock.now();
         progress();
@@ -120,12 +122,7 @@ int RunLoop::run() {
         }
         pass(db, now);
         publish(db, now);
-        if (!ready) {
-            ready = true;
-            sd::ready(status_line());
-        } else {
-            sd::status(status_line());
-        }
+        sd::status(status_line());
         if (m_stop || (m_options.until && now >= *m_options.until)) {
             break;
         }

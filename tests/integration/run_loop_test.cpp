@@ -342,7 +342,8 @@ TEST_F(RunLoopTest, TellsSystemdWhenReadyReloadingAndStopping) {
         notify.receive(seen);
         return seen.find("WATCHDOG=1") != std::string::npos;
     })) << seen;
-    EXPECT_THAT(seen, HasSubstr("READY=1\nSTATUS=as of 2026-01-30; 1 feeds fresh; outbox"));
+    EXPECT_THAT(seen, HasSubstr("READY=1\nSTATUS=starting"));
+    EXPECT_THAT(seen, HasSubstr("STATUS=as of 2026-01-30; 1 feeds fresh; outbox"));
     daemon->kill(SIGHUP);
     ASSERT_TRUE(eventually([&] {
         notify.receive(seen);
