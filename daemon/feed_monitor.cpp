@@ -217,7 +217,8 @@ int FeedMonitor::check_staleness(store::Database& db, const core::NotifyConfig& 
                 "The feed " + s.name + " is stale: " + reason +
                     ".\n\nUntil new data arrives, the rules that read its data open no "
                     "referral and resolve none, so that old data never closes a case. Check the "
-                    "SIS export and the feed (`ewsd feeds`, `journalctl -u ewsd`).",
+                    "SIS export and the feed (`ewsd status`, `ewsd feeds errors`, `journalctl -u "
+                    "ewsd`).",
                 now);
         } else {
             referrals::queue_alert(db, notify, "Feed " + s.name + " is fresh again",
