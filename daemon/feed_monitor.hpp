@@ -37,6 +37,10 @@ struct FeedStatus {
     std::uint64_t rows_quarantined = 0;
 };
 
+// The data kinds (rules::DataKind bits) a feed's source holds: a CSV file by
+// its name; all of them for a source not known.
+unsigned data_kind_of_source(const std::string& source);
+
 // The next time `feed` is due after `now`: now + poll_every, or the next of
 // its poll_at local times.
 std::int64_t next_poll_after(const core::FeedConfig& feed, std::int64_t now);

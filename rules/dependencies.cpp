@@ -98,13 +98,20 @@ std::set<std::string> rules_reading(const RuleSet& rules, unsigned kinds) {
     return out;
 }
 
-unsigned data_kind_of_file(const std::string& file_name) {
-    static const std::map<std::string, unsigned> table{
-        {"students.csv", roster}, {"calendar.csv", calendar},   {"attendance.csv", attendance},
-        {"grades.csv", grades},   {"incidents.csv", incidents},
-    };
-    const auto it = table.find(file_name);
-    return it == table.end() ? all_data : it->second;
+unsigned data_kind_of(store::RecordKind kind) {
+    switch (kind) {
+    case store::RecordKind::students:
+        return roster;
+    case store::RecordKind::calendar:
+        return calendar;
+    case store::RecordKind::attendance:
+        return attendance;
+    case store::RecordKind::grades:
+        return grades;
+    case store::RecordKind::incidents:
+        return incidents;
+    }
+    return all_data;
 }
 
 } // namespace ewsd::rules

@@ -3,6 +3,7 @@
 // rules that depend on what it supplies (the run loop's stale-data guard).
 
 #include "rules/rule_set.hpp"
+#include "store/file_load.hpp"
 
 #include <set>
 #include <string>
@@ -27,8 +28,8 @@ unsigned data_read_by(const RuleSet& rules, const Rule& rule);
 // The ids of the rules that read any of `kinds`.
 std::set<std::string> rules_reading(const RuleSet& rules, unsigned kinds);
 
-// "attendance" -> attendance etc.; the names of the CSV files and of the
-// records they hold (students and enrollments are the roster).
-unsigned data_kind_of_file(const std::string& file_name);
+// The kind of data a stored record kind is (students and enrollments are
+// the roster).
+unsigned data_kind_of(store::RecordKind kind);
 
 } // namespace ewsd::rules

@@ -90,13 +90,12 @@ TEST_F(DependenciesTest, AStaleAttendanceFeedFreezesWhatReadsAttendance) {
     EXPECT_TRUE(rules_reading(rules, 0).empty());
 }
 
-TEST(DataKindOfFile, CsvFilesAndUnknownSources) {
-    EXPECT_EQ(data_kind_of_file("attendance.csv"), attendance);
-    EXPECT_EQ(data_kind_of_file("students.csv"), roster);
-    EXPECT_EQ(data_kind_of_file("calendar.csv"), calendar);
-    EXPECT_EQ(data_kind_of_file("grades.csv"), grades);
-    EXPECT_EQ(data_kind_of_file("incidents.csv"), incidents);
-    EXPECT_EQ(data_kind_of_file("something-else"), static_cast<unsigned>(all_data));
+TEST(DataKindOf, EachRecordKind) {
+    EXPECT_EQ(data_kind_of(store::RecordKind::attendance), attendance);
+    EXPECT_EQ(data_kind_of(store::RecordKind::students), roster);
+    EXPECT_EQ(data_kind_of(store::RecordKind::calendar), calendar);
+    EXPECT_EQ(data_kind_of(store::RecordKind::grades), grades);
+    EXPECT_EQ(data_kind_of(store::RecordKind::incidents), incidents);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The service's view of its feeds: when each is due, and the stale-data
 // guard's transitions, kept in the store across restarts.
 #include "daemon/feed_monitor.hpp"
+#include "rules/dependencies.hpp"
 #include "store/database.hpp"
 #include "store/queries.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -32,6 +33,15 @@ protected:
     core::FeedConfig feed;
     core::NotifyConfig notify; // no admin: alerts are only logged
 };
+
+TEST(DataKindOfSource, CsvFilesAndUnknownSources) {
+    EXPECT_EQ(data_kind_of_source("attendance.csv"), rules::attendance);
+    EXPECT_EQ(data_kind_of_source("students.csv"), rules::roster);
+    EXPECT_EQ(data_kind_of_source("calendar.csv"), rules::calendar);
+    EXPECT_EQ(data_kind_of_source("grades.csv"), rules::grades);
+    EXPECT_EQ(data_kind_of_source("incidents.csv"), rules::incidents);
+    EXPECT_EQ(data_kind_of_source("something-else"), static_cast<unsigned>(rules::all_data));
+}
 
 TEST_F(FeedMonitorTest, AnIntervalOrTheNextDailyTime) {
     EXPECT_EQ(next_poll_after(feed, 1000), 1060);
