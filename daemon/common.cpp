@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <random>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -82,6 +83,29 @@ SendLock::~SendLock() {
     if (m_fd >= 0) {
         ::close(m_fd);
     }
+}
+
+Delivery make_delivery(const core::Config& config) {
+    Delivery delivery;
+    if (!config.notify.empty()) {
+        delivery.renderer.emplace(render_settings(config));
+        delivery.transports = referrals::make_transports(config.notify);
+    }
+    return delivery;
+}
+
+std::optional<referrals::DrainReport> drain_due(const core::Config& config, store::Database& db,
+                                                const Delivery& delivery,
+                                                referrals::OutboxSettings settings,
+                                                std::int64_t now, const std::atomic<bool>* stop) {
+    SendLock lock(config.database);
+    if (!lock.held()) {
+        return std::nullopt;
+    }
+    const store::Calendars calendars(db);
+    settings.retry_for = config.notify.retry_for;
+    return referrals::drain(db, config.notify, *delivery.renderer, delivery.transports, calendars,
+                            settings, now, std::random_device{}(), stop);
 }
 
 } // namespace ewsd::daemon

@@ -3,10 +3,14 @@
 // metric settings.
 
 #include "core/config.hpp"
+#include "referrals/outbox.hpp"
 #include "referrals/render.hpp"
+#include "referrals/transports.hpp"
 #include "rules/metrics.hpp"
 #include "rules/rule_set.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,6 +41,25 @@ referrals::RenderSettings render_settings(const core::Config& config);
 // Only one process sends from a database at a time (`ewsd run` and a manual
 // `ewsd run --once`): an flock on DATABASE.send-lock, released on
 // destruction or when the process dies.
+// What sending needs: the templates loaded and the transports built. Both
+// are made before anything changes, so that a bad template or SMTP setting
+// stops a command (or a reload) first. Empty when the config notifies no one.
+struct Delivery {
+    std::optional<referrals::Renderer> renderer;
+    referrals::Transports transports;
+};
+// Throws (std::exception) on a template or transport error.
+Delivery make_delivery(const core::Config& config);
+
+// Sends what is due at `now` (referrals/outbox drain) under the database's
+// send lock; nullopt, sending nothing, when another process holds the lock.
+// `settings.retry_for` comes from the config; `delivery.renderer` must be set.
+std::optional<referrals::DrainReport> drain_due(const core::Config& config, store::Database& db,
+                                                const Delivery& delivery,
+                                                referrals::OutboxSettings settings,
+                                                std::int64_t now,
+                                                const std::atomic<bool>* stop = nullptr);
+
 class SendLock {
 public:
     explicit SendLock(const std::filesystem::path& database);

@@ -19,7 +19,6 @@
 #include <ctime>
 #include <iostream>
 #include <pthread.h>
-#include <random>
 #include <thread>
 
 namespace ewsd::daemon {
@@ -48,29 +47,23 @@ void print_cycle(const CycleReport& report, int as_of) {
 
 // Drains the outbox; returns the rows given up on in this drain.
 int send_due(const core::Config& config, store::Database& db, std::int64_t now,
-             const RunOptions& options, const referrals::Renderer& renderer,
-             const referrals::Transports& transports) {
-    const auto& notify = config.notify;
-    SendLock lock(config.database);
-    if (!lock.held()) {
+             const RunOptions& options, const Delivery& delivery) {
+    referrals::OutboxSettings settings;
+    settings.flush_digests = options.flush_digests;
+    const auto d = drain_due(config, db, delivery, settings, now);
+    if (!d) {
         std::printf("outbox    another ewsd process is sending; left to it\n");
         return 0;
     }
-    const store::Calendars calendars(db);
-    referrals::OutboxSettings settings;
-    settings.retry_for = notify.retry_for;
-    settings.flush_digests = options.flush_digests;
-    const referrals::DrainReport d = referrals::drain(db, notify, renderer, transports, calendars,
-                                                      settings, now, std::random_device{}());
     const referrals::OutboxCounts left = referrals::count_outbox(db, now);
     std::printf("outbox    %d messages sent (%d notifications), %d to retry, %d given up, "
                 "%d held back by caseload caps; %lld waiting, %lld dead\n",
-                d.messages_sent, d.notifications_sent, d.retrying, d.dead, d.held_back,
+                d->messages_sent, d->notifications_sent, d->retrying, d->dead, d->held_back,
                 static_cast<long long>(left.pending), static_cast<long long>(left.dead));
-    if (transports.email_channel == "file" && notify.output_dir) {
-        std::printf("          emails are written to %s\n", notify.output_dir->c_str());
+    if (delivery.transports.email_channel == "file" && config.notify.output_dir) {
+        std::printf("          emails are written to %s\n", config.notify.output_dir->c_str());
     }
-    return d.dead;
+    return d->dead;
 }
 
 // SIGTERM and SIGINT stop the loop, SIGHUP reloads it. The signals are
@@ -242,13 +235,7 @@ int command_run(const std::filesystem::path& config_path, const RunOptions& opti
     }
     const rules::RuleSet rules = load_rules_or_throw(config);
     // Templates and transports are checked before anything changes.
-    const bool sending = !options.no_send && !config.notify.empty();
-    std::optional<referrals::Renderer> renderer;
-    referrals::Transports transports;
-    if (sending) {
-        renderer.emplace(render_settings(config));
-        transports = referrals::make_transports(config.notify);
-    }
+    const Delivery delivery = options.no_send ? Delivery{} : make_delivery(config);
     store::Database db(config.database);
     const CycleReport report = run_cycle(config, rules, db, as_of, now);
     print_cycle(report, as_of);
@@ -263,8 +250,8 @@ int command_run(const std::filesystem::path& config_path, const RunOptions& opti
         const auto left = referrals::count_outbox(db, now);
         std::printf("outbox    --no-send: %lld notifications waiting, none sent\n",
                     static_cast<long long>(left.pending));
-    } else if (sending) {
-        failed += send_due(config, db, now, options, *renderer, transports);
+    } else if (delivery.renderer) {
+        failed += send_due(config, db, now, options, delivery);
     }
     return failed == 0 ? 0 : 1;
 }

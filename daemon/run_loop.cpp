@@ -19,7 +19,6 @@
 #include <chrono>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 
 namespace ewsd::daemon {
@@ -57,10 +56,8 @@ std::string join_errors(const util::Diagnostics& diagnostics) {
 
 struct RunLoop::State {
     std::optional<FeedMonitor> feeds;
-    std::optional<referrals::Renderer> renderer;
-    referrals::Transports transports;
+    Delivery delivery;
     std::set<std::string> frozen;
-    std::mt19937_64 random{std::random_device{}()};
     LoopSnapshot counters; // the cumulative parts of the snapshot
 };
 
@@ -69,11 +66,7 @@ RunLoop::RunLoop(std::filesystem::path config_path, core::Config config, rules::
     : m_config_path(std::move(config_path)), m_config(std::move(config)), m_rules(std::move(rules)),
       m_clock(clock), m_options(options), m_state(std::make_unique<State>()),
       m_progress_at(steady_seconds()) {
-    // Templates and transports are checked before anything runs.
-    if (!m_config.notify.empty()) {
-        m_state->renderer.emplace(render_settings(m_config));
-        m_state->transports = referrals::make_transports(m_config.notify);
-    }
+    m_state->delivery = make_delivery(m_config); // checked before anything runs
 }
 
 RunLoop::~RunLoop() = default;
@@ -194,7 +187,7 @@ void RunLoop::pass(store::Database& db, std::int64_t now) {
     if (!m_stop) {
         stage("evaluation", [&] { evaluate(db, now); });
     }
-    if (!m_stop && m_options.send && m_state->renderer) {
+    if (!m_stop && m_options.send && m_state->delivery.renderer) {
         stage("delivery", [&] { send(db, now); });
     }
 }
@@ -229,18 +222,14 @@ void RunLoop::evaluate(store::Database& db, std::int64_t now) {
 }
 
 void RunLoop::send(store::Database& db, std::int64_t now) {
-    SendLock lock(m_config.database);
-    if (!lock.held()) {
+    referrals::OutboxSettings settings;
+    settings.progress = [this] { progress(); };
+    const auto drained = drain_due(m_config, db, m_state->delivery, settings, now, &m_stop);
+    if (!drained) {
         util::log::warning("another ewsd process is sending from this database; waiting");
         return;
     }
-    const store::Calendars calendars(db);
-    referrals::OutboxSettings settings;
-    settings.retry_for = m_config.notify.retry_for;
-    settings.progress = [this] { progress(); };
-    const referrals::DrainReport d =
-        referrals::drain(db, m_config.notify, *m_state->renderer, m_state->transports, calendars,
-                         settings, now, m_state->random(), &m_stop);
+    const referrals::DrainReport& d = *drained;
     auto& c = m_state->counters;
     c.messages_sent += static_cast<std::uint64_t>(d.messages_sent);
     for (const auto& [notifier, n] : d.failures_by_notifier) {
@@ -261,17 +250,13 @@ void RunLoop::reload(store::Database& db, std::int64_t now) {
     core::ConfigLoad config = core::load_config(m_config_path);
     errors += join_errors(config.diagnostics);
     std::optional<rules::RuleSet> rules;
-    std::optional<referrals::Renderer> renderer;
-    referrals::Transports transports;
+    Delivery delivery;
     if (config.config) {
         rules::RuleLoad load = rules::load_rules(config.config->rules_dir);
         errors += join_errors(load.diagnostics);
         rules = std::move(load.rules);
         try {
-            if (!config.config->notify.empty()) {
-                renderer.emplace(render_settings(*config.config));
-                transports = referrals::make_transports(config.config->notify);
-            }
+            delivery = make_delivery(*config.config);
         } catch (const std::exception& e) {
             errors += std::string(e.what()) + "\n";
         }
@@ -310,8 +295,7 @@ void RunLoop::reload(store::Database& db, std::int64_t now) {
     next.http = m_config.http;
     m_config = std::move(next);
     m_rules = std::move(*rules);
-    m_state->renderer = std::move(renderer);
-    m_state->transports = std::move(transports);
+    m_state->delivery = std::move(delivery);
     m_state->feeds->reconfigure(db, m_config.feeds, now);
     util::log::set_level(m_config.log_level);
     // The rules may have changed: every student is evaluated again.
@@ -331,7 +315,7 @@ std::int64_t RunLoop::next_wake(store::Database& db, std::int64_t now) const {
     };
     consider(util::local_to_unix(evaluation_day(now) + 1, m_config.day_starts_at));
     consider(m_state->feeds->next_stale_at());
-    if (m_options.send && m_state->renderer) {
+    if (m_options.send && m_state->delivery.renderer) {
         consider(query_int(db, "SELECT min(due_at) FROM outbox WHERE state = 'pending'"));
     }
     if (!m_options.until) {
