@@ -385,26 +385,45 @@ void FileLoad::quarantine(int line, int column, const std::string& reason) {
     m_quarantine->reset();
 }
 
+void FileLoad::replace_scope(const std::string& scope) {
+    m_scopes.insert(scope);
+}
+
 void FileLoad::remove_unseen() {
     const std::string table = table_of(m_kind);
     const bool per_student = m_kind != RecordKind::calendar;
-    SQLite::Statement remove(m_db.sql(),
-                             "DELETE FROM " + table + " WHERE feed_id = ? AND seen_load <> ?" +
-                                 (per_student ? " RETURNING student_id" : " RETURNING school_id"));
-    remove.bind(1, m_feed_id);
-    remove.bind(2, m_load_id);
+    const std::string scope_column = per_student ? "student_id" : "school_id";
     auto& dirty = per_student ? m_dirty_students : m_dirty_schools;
-    while (remove.executeStep()) {
-        ++m_counts.removed;
-        dirty.insert(remove.getColumn(0).getString());
+    const auto remove = [&](const std::string& where, const std::string* scope) {
+        const auto bind = [&](SQLite::Statement& q) {
+            q.bind(1, m_feed_id);
+            q.bind(2, m_load_id);
+            if (scope != nullptr) {
+                q.bind(3, *scope);
+            }
+        };
+        SQLite::Statement rows(m_db.sql(), "DELETE FROM " + table +
+                                               " WHERE feed_id = ? AND seen_load <> ?" + where +
+                                               " RETURNING " + scope_column);
+        bind(rows);
+        while (rows.executeStep()) {
+            ++m_counts.removed;
+            dirty.insert(rows.getColumn(0).getString());
+        }
+        if (m_kind == RecordKind::students) {
+            // A student none of whose enrollments remain is gone from the roster.
+            SQLite::Statement students(
+                m_db.sql(), "DELETE FROM students WHERE feed_id = ? AND seen_load <> ?" + where);
+            bind(students);
+            students.exec();
+        }
+    };
+    if (m_snapshot) {
+        remove("", nullptr);
+        return;
     }
-    if (m_kind == RecordKind::students) {
-        // A student none of whose enrollments remain is gone from the roster.
-        SQLite::Statement students(m_db.sql(),
-                                   "DELETE FROM students WHERE feed_id = ? AND seen_load <> ?");
-        students.bind(1, m_feed_id);
-        students.bind(2, m_load_id);
-        students.exec();
+    for (const auto& scope : m_scopes) {
+        remove(" AND " + scope_column + " = ?", &scope);
     }
 }
 
@@ -412,7 +431,7 @@ LoadCounts FileLoad::commit(const FileFingerprint& fingerprint) {
     if (!m_txn) {
         throw std::logic_error("file load already finished");
     }
-    if (m_snapshot) {
+    if (m_snapshot || !m_scopes.empty()) {
         remove_unseen();
     }
     SQLite::Statement dirty(m_db.sql(),

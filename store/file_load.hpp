@@ -51,6 +51,11 @@ public:
     RowOutcome put(const Incident& row);
     RowOutcome put(const CalendarDay& row);
     void quarantine(int line, int column, const std::string& reason);
+    // This load holds every row of one student (of one school, for the
+    // calendar) that its feed has: on commit, the feed's rows of this kind for
+    // that scope which the load did not put are removed. For feeds that derive
+    // a student's rows again (Ed-Fi), where a snapshot is the whole file.
+    void replace_scope(const std::string& scope);
 
     // Applies snapshot removal, records the load and commits.
     LoadCounts commit(const FileFingerprint& fingerprint);
@@ -87,6 +92,7 @@ private:
     std::unique_ptr<SQLite::Statement> m_quarantine;
     std::unordered_set<std::string> m_dirty_students;
     std::unordered_set<std::string> m_dirty_schools; // schools whose calendar changed
+    std::unordered_set<std::string> m_scopes;        // replace_scope()
     LoadCounts m_counts;
 };
 

@@ -241,6 +241,30 @@ CREATE TABLE disabled_endpoints (
     PRIMARY KEY (recipient, url)
 );
 )sql",
+    // 4: Ed-Fi ODS/API feeds. The API's records, reduced to the fields ewsd
+    // reads, staged as they arrive (a page per transaction); the store's rows
+    // are derived from them, for the scopes left pending by what changed.
+    R"sql(
+CREATE TABLE edfi_records (
+    feed_id   INTEGER NOT NULL,
+    resource  TEXT NOT NULL,    -- e.g. studentSchoolAttendanceEvents
+    id        TEXT NOT NULL,    -- the API's resource id, which /deletes names
+    lookup    TEXT NOT NULL,    -- the student, school or natural key it is read by
+    body      TEXT NOT NULL,    -- JSON: the fields ewsd reads
+    seen_sync INTEGER NOT NULL, -- the last full load that returned it
+    PRIMARY KEY (feed_id, resource, id)
+) WITHOUT ROWID;
+CREATE INDEX edfi_records_by_lookup ON edfi_records(feed_id, resource, lookup);
+
+-- What must be derived again: a kind of store rows for one student (or
+-- school, for the calendar), or for all ('*').
+CREATE TABLE edfi_pending (
+    feed_id INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    PRIMARY KEY (feed_id, kind, scope)
+) WITHOUT ROWID;
+)sql",
 };
 
 } // namespace
