@@ -18,8 +18,11 @@ const std::vector<std::string> top_level_keys{
     "database",  "timezone",      "school_year_start", "log_level",     "feeds",
     "rules_dir", "templates_dir", "pass_mark",         "day_starts_at", "http"};
 const std::vector<std::string> feed_keys{
-    "name",        "type",         "path",       "mode",       "settle_seconds", "category_map",
-    "subject_map", "behavior_map", "action_map", "poll_every", "poll_at",        "max_age"};
+    "name", "type", "path", "mode", "settle_seconds", "category_map", "subject_map", "behavior_map",
+    "action_map", "poll_every", "poll_at", "max_age",
+    // type: edfi
+    "url", "data_path", "change_queries_path", "token_path", "key", "secret", "school_year",
+    "schools", "page_size", "data_standard", "grade_types", "timeout", "max_attempts"};
 
 bool valid_feed_name(const std::string& name) {
     return !name.empty() && name.size() <= 64 &&
@@ -131,6 +134,141 @@ void read_feed_schedule(YamlReader& reader, const YAML::Node& node, FeedConfig& 
     }
 }
 
+// A path under the API root: no leading or trailing '/', no query.
+std::optional<std::string> read_api_path(YamlReader& reader, const YAML::Node& node,
+                                         const std::string& key) {
+    auto text = reader.string(node);
+    if (!text) {
+        return std::nullopt;
+    }
+    std::string path = *text;
+    while (!path.empty() && path.front() == '/') {
+        path.erase(0, 1);
+    }
+    while (!path.empty() && path.back() == '/') {
+        path.pop_back();
+    }
+    if (path.find_first_of("?# ") != std::string::npos) {
+        reader.error(node, key + " must be a path like data/v3/ed-fi, not '" + *text + "'");
+        return std::nullopt;
+    }
+    return path;
+}
+
+std::vector<std::string> read_string_list(YamlReader& reader, const YAML::Node& node,
+                                          const std::string& key) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+        if (auto s = reader.string(node)) {
+            out.push_back(*s);
+        }
+    } else if (node.IsSequence()) {
+        for (const auto& item : node) {
+            if (auto s = reader.string(item)) {
+                out.push_back(*s);
+            }
+        }
+    } else {
+        reader.error(node, key + " must be a value or a list of values");
+    }
+    return out;
+}
+
+// A secret must come from the environment or a file, not the config file itself.
+bool literal_secret(const YAML::Node& node) {
+    return node.IsScalar() && node.Scalar().find("${") == std::string::npos;
+}
+
+bool read_edfi(YamlReader& reader, const YAML::Node& node, EdfiConfig& edfi) {
+    bool ok = reader.require(node, "url") & reader.require(node, "key") &
+              reader.require(node, "secret") & reader.require(node, "school_year");
+    if (node["url"]) {
+        if (auto url = reader.string(node["url"])) {
+            std::string u = *url;
+            while (!u.empty() && u.back() == '/') {
+                u.pop_back();
+            }
+            if (!u.starts_with("https://") && !u.starts_with("http://")) {
+                reader.error(node["url"],
+                             "url must start with https:// (or http://), not '" + *url + "'");
+                ok = false;
+            } else if (u.find('@') != std::string::npos) {
+                reader.error(node["url"], "url must not carry credentials; use key and secret");
+                ok = false;
+            } else {
+                edfi.url = u;
+            }
+        }
+    }
+    const auto api_path = [&](const char* key, std::string& out) {
+        if (node[key]) {
+            if (auto p = read_api_path(reader, node[key], key)) {
+                out = *p;
+            }
+        }
+    };
+    api_path("data_path", edfi.data_path);
+    api_path("change_queries_path", edfi.change_queries_path);
+    api_path("token_path", edfi.token_path);
+    if (node["change_queries_path"] && node["change_queries_path"].IsScalar() &&
+        node["change_queries_path"].Scalar() == "none") {
+        edfi.change_queries_path.clear();
+    }
+    for (const char* key : {"key", "secret"}) {
+        if (!node[key]) {
+            continue;
+        }
+        if (auto value = reader.string(node[key])) {
+            if (value->empty()) {
+                reader.error(node[key], std::string(key) + " is empty");
+                ok = false;
+            }
+            (std::string(key) == "key" ? edfi.key : edfi.secret) = *value;
+        } else {
+            ok = false;
+        }
+    }
+    if (node["secret"] && literal_secret(node["secret"])) {
+        reader.warning(node["secret"], "the secret is written in the config file; keep it out "
+                                       "with ${ENV_VAR} or {file: PATH} (e.g. a systemd "
+                                       "credential)");
+    }
+    if (node["school_year"]) {
+        if (auto y = reader.integer(node["school_year"], 1990, 2100)) {
+            edfi.school_year = static_cast<int>(*y);
+        } else {
+            ok = false;
+        }
+    }
+    if (node["schools"]) {
+        edfi.schools = read_string_list(reader, node["schools"], "schools");
+    }
+    if (node["page_size"]) {
+        if (auto n = reader.integer(node["page_size"], 1, 500)) {
+            edfi.page_size = static_cast<int>(*n);
+        }
+    }
+    if (node["data_standard"]) {
+        if (auto v = reader.one_of(node["data_standard"], {"4", "5"})) {
+            edfi.data_standard = std::stoi(*v);
+        }
+    }
+    if (node["grade_types"]) {
+        edfi.grade_types = read_string_list(reader, node["grade_types"], "grade_types");
+    }
+    if (node["timeout"]) {
+        if (auto s = read_duration(reader, node["timeout"], "timeout")) {
+            edfi.request_timeout = std::chrono::seconds(*s);
+        }
+    }
+    if (node["max_attempts"]) {
+        if (auto n = reader.integer(node["max_attempts"], 1, 20)) {
+            edfi.max_attempts = static_cast<int>(*n);
+        }
+    }
+    return ok;
+}
+
 std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) {
     if (!reader.check_map(node, "feed", feed_keys)) {
         return std::nullopt;
@@ -150,7 +288,7 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
         }
     }
     if (node["type"]) {
-        if (auto type = reader.one_of(node["type"], {"csv"})) {
+        if (auto type = reader.one_of(node["type"], {"csv", "edfi"})) {
             feed.type = *type;
         } else {
             ok = false;
@@ -169,6 +307,9 @@ std::optional<FeedConfig> read_feed(YamlReader& reader, const YAML::Node& node) 
                 ok = false;
             }
         }
+    }
+    if (feed.type == "edfi") {
+        ok = read_edfi(reader, node, feed.edfi) && ok;
     }
     if (node["mode"]) {
         if (auto mode = reader.one_of(node["mode"], {"snapshot", "delta"})) {

@@ -25,10 +25,29 @@ inline constexpr const char* default_templates_dir = "/etc/ewsd/templates";
 
 enum class FeedMode { snapshot, delta };
 
+// An Ed-Fi ODS/API feed (type: edfi): where the API is, who ewsd is to it,
+// and which part of its data ewsd reads.
+struct EdfiConfig {
+    std::string url;                         // the API root, e.g. https://ods.example.org/api
+    std::string data_path = "data/v3/ed-fi"; // under url; may hold the year: data/v3/2026/ed-fi
+    std::string change_queries_path = "changeQueries/v1"; // empty: no Change Queries (full loads)
+    std::string token_path = "oauth/token";
+    std::string key;
+    std::string secret;
+    int school_year = 0;              // e.g. 2026 for 2025-2026
+    std::vector<std::string> schools; // empty: every school the API client may read
+    int page_size = 500;
+    int data_standard = 5;                                  // 4 or 5
+    std::vector<std::string> grade_types{"Grading Period"}; // GradeTypeDescriptor code values read
+    std::chrono::seconds request_timeout{120};
+    int max_attempts = 5;
+};
+
 struct FeedConfig {
     std::string name;
-    std::string type; // "csv"
-    std::filesystem::path path;
+    std::string type;           // "csv" or "edfi"
+    std::filesystem::path path; // csv
+    EdfiConfig edfi;            // edfi
     FeedMode mode = FeedMode::snapshot;
     // A file modified more recently than this is taken to be still being written.
     std::chrono::seconds settle_time{5};

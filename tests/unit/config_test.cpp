@@ -262,6 +262,71 @@ feeds:
     EXPECT_FALSE(load.config.has_value());
 }
 
+TEST_F(ConfigTest, EdfiFeedReadsItsApiSettingsAndTheSecretFromTheEnvironment) {
+    setenv("EWSD_TEST_EDFI_SECRET", "from-env", 1);
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+feeds:
+  - name: ods
+    type: edfi
+    url: https://ods.example.org/api/
+    data_path: /data/v3/2026/ed-fi/
+    change_queries_path: changeQueries/v1/2026
+    key: ewsd-reader
+    secret: ${EWSD_TEST_EDFI_SECRET}
+    school_year: 2026
+    schools: [255901001, 255901044]
+    data_standard: 4
+    page_size: 250
+    grade_types: [Grading Period, Progress Report]
+    timeout: 30s
+    max_attempts: 3
+)yaml");
+    ASSERT_THAT(messages(load), IsEmpty());
+    const EdfiConfig& e = load.config->feeds.at(0).edfi;
+    EXPECT_EQ(load.config->feeds[0].type, "edfi");
+    EXPECT_EQ(e.url, "https://ods.example.org/api");
+    EXPECT_EQ(e.data_path, "data/v3/2026/ed-fi");
+    EXPECT_EQ(e.change_queries_path, "changeQueries/v1/2026");
+    EXPECT_EQ(e.token_path, "oauth/token");
+    EXPECT_EQ(e.key, "ewsd-reader");
+    EXPECT_EQ(e.secret, "from-env");
+    EXPECT_EQ(e.school_year, 2026);
+    EXPECT_EQ(e.schools, (std::vector<std::string>{"255901001", "255901044"}));
+    EXPECT_EQ(e.data_standard, 4);
+    EXPECT_EQ(e.page_size, 250);
+    EXPECT_EQ(e.grade_types, (std::vector<std::string>{"Grading Period", "Progress Report"}));
+    EXPECT_EQ(e.request_timeout, std::chrono::seconds(30));
+    EXPECT_EQ(e.max_attempts, 3);
+}
+
+TEST_F(ConfigTest, EdfiFeedProblemsArePointedAt) {
+    const auto load = parse(R"yaml(timezone: UTC
+school_year_start: 2025-08-18
+feeds:
+  - name: ods
+    type: edfi
+    url: ftp://ods.example.org
+    key: ewsd-reader
+    secret: written-here
+    data_standard: 6
+    page_size: 1000
+    change_queries_path: none
+)yaml");
+    EXPECT_THAT(messages(load),
+                ElementsAre(error_at(4, 5, "missing required key 'school_year'"),
+                            error_at(6, 10,
+                                     "url must start with https:// (or http://), not "
+                                     "'ftp://ods.example.org'"),
+                            warning_at(8, 13,
+                                       "the secret is written in the config file; keep it out "
+                                       "with ${ENV_VAR} or {file: PATH} (e.g. a systemd "
+                                       "credential)"),
+                            error_at(10, 16, "must be between 1 and 500, not 1000"),
+                            error_at(9, 20, "'6' is not one of 4, 5 (did you mean '4'?)")));
+    EXPECT_FALSE(load.config.has_value());
+}
+
 // --- the document itself ---
 
 TEST_F(ConfigTest, UnclosedBracketIsOneSyntaxError) {
@@ -464,7 +529,7 @@ feeds:
                                      "(did you mean 'info'?)")));
 }
 
-TEST_F(ConfigTest, FeedTypeMustBeCsv) {
+TEST_F(ConfigTest, FeedTypeMustBeCsvOrEdfi) {
     const auto load = parse(R"yaml(timezone: UTC
 school_year_start: 2025-08-18
 feeds:
@@ -472,7 +537,7 @@ feeds:
     type: sftp
     path: feeds/sis
 )yaml");
-    EXPECT_THAT(messages(load), ElementsAre(error_at(5, 11, "'sftp' is not one of csv")));
+    EXPECT_THAT(messages(load), ElementsAre(error_at(5, 11, "'sftp' is not one of csv, edfi")));
     EXPECT_FALSE(load.config.has_value());
 }
 
@@ -484,8 +549,8 @@ feeds:
     type: cvs
     path: feeds/sis
 )yaml");
-    EXPECT_THAT(messages(load),
-                ElementsAre(error_at(5, 11, "'cvs' is not one of csv (did you mean 'csv'?)")));
+    EXPECT_THAT(messages(load), ElementsAre(error_at(
+                                    5, 11, "'cvs' is not one of csv, edfi (did you mean 'csv'?)")));
 }
 
 TEST_F(ConfigTest, BadModeGetsASuggestion) {
