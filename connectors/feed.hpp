@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,9 @@ public:
 };
 
 std::unique_ptr<Feed> make_feed(const core::FeedConfig& config);
+
+// The kind of store rows a report's source carries: a CSV file name, an Ed-Fi
+// resource, or the rows an Ed-Fi feed derives ("store.grades"); nullopt if unknown.
+std::optional<store::RecordKind> record_kind_of_source(const std::string& source);
 
 } // namespace ewsd::connectors

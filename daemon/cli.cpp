@@ -57,13 +57,14 @@ const std::vector<std::pair<std::string, Command>>& commands() {
           [](const po::variables_map& vm) { return command_check(config_of(vm)); }}},
         {"ingest",
          {"ewsd ingest [--config PATH] [--feed NAME] [--force]",
-          "Load every feed once and print, per file, the rows read, new, updated, unchanged, "
-          "removed and quarantined.",
+          "Load every feed once and print, per file (or Ed-Fi resource and derived kind), the "
+          "rows read, new, updated, unchanged, removed and quarantined.",
           [](po::options_description& o) {
               add_config_option(o);
               o.add_options()("feed", po::value<std::string>()->default_value(""),
                               "only this feed")("force", po::bool_switch(),
-                                                "load files even when identical to the last load");
+                                                "load files even when identical to the last "
+                                                "load; an Ed-Fi feed loads everything again");
           },
           [](const po::variables_map& vm) {
               return command_ingest(config_of(vm),

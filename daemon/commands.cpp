@@ -365,10 +365,12 @@ int command_feeds_errors(const std::filesystem::path& config_path, const std::st
                          bool all) {
     const core::Config config = load(config_path);
     store::Database db(config.database);
-    // Name the file by its path on disk, so that an editor can jump to the row.
+    // Name a CSV file by its path on disk, so that an editor can jump to the
+    // row; an Ed-Fi feed's rows by the feed and the kind derived (the reason
+    // names the API resource and the record's id).
     const auto file_path = [&](const std::string& feed_name, const std::string& file) {
         for (const auto& f : config.feeds) {
-            if (f.name == feed_name) {
+            if (f.name == feed_name && f.type == "csv") {
                 return (f.path / file).string();
             }
         }
@@ -383,8 +385,11 @@ int command_feeds_errors(const std::filesystem::path& config_path, const std::st
         }
     }
     for (const auto& q : store::quarantined_rows(db, feed, all)) {
-        std::cout << file_path(q.feed, q.file) << ":" << q.line << ":" << q.column << ": "
-                  << q.reason << "\n";
+        std::cout << file_path(q.feed, q.file);
+        if (q.line > 0) {
+            std::cout << ":" << q.line << ":" << q.column;
+        }
+        std::cout << ": " << q.reason << "\n";
         ++problems;
     }
     if (problems == 0) {

@@ -1,6 +1,6 @@
 #include "daemon/feed_monitor.hpp"
 
-#include "connectors/csv/record_parser.hpp"
+#include "connectors/feed.hpp"
 #include "referrals/outbox.hpp"
 #include "rules/dependencies.hpp"
 #include "store/queries.hpp"
@@ -71,14 +71,8 @@ unsigned kinds_of(const std::set<std::string>& files) {
 } // namespace
 
 unsigned data_kind_of_source(const std::string& source) {
-    for (const auto kind :
-         {store::RecordKind::students, store::RecordKind::attendance, store::RecordKind::grades,
-          store::RecordKind::incidents, store::RecordKind::calendar}) {
-        if (connectors::csv::file_name(kind) == source) {
-            return rules::data_kind_of(kind);
-        }
-    }
-    return rules::all_data;
+    const auto kind = connectors::record_kind_of_source(source);
+    return kind ? rules::data_kind_of(*kind) : rules::all_data;
 }
 
 std::int64_t next_poll_after(const core::FeedConfig& feed, std::int64_t now) {

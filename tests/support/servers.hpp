@@ -2,7 +2,8 @@
 // The real servers the delivery tests send to, each a Python script run with
 // Debian's /usr/bin/python3 on 127.0.0.1 and an ephemeral port:
 // tests/support/smtp_server.py (aiosmtpd; STARTTLS, AUTH, scripted failures)
-// and tests/support/webhook_server.py (verifies Standard Webhooks signatures).
+// and tests/support/webhook_server.py (verifies Standard Webhooks signatures),
+// and the feeds read from: tests/support/edfi_server.py (a fake Ed-Fi ODS/API).
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -131,6 +132,19 @@ public:
             out.push_back(nlohmann::json::parse(read_file(p)));
         }
         return out;
+    }
+};
+
+// edfi_server.py: a fake Ed-Fi ODS/API serving the <resource>.json files in
+// `data`, with /_control/ routes to change data and script failures.
+class EdfiServer : public ScriptServer {
+public:
+    EdfiServer(const std::filesystem::path& data, const std::vector<std::string>& options)
+        : ScriptServer("edfi_server.py", data, "--data", options) {}
+
+    // The API root, e.g. "http://127.0.0.1:40253/api".
+    [[nodiscard]] std::string root() const {
+        return "http://127.0.0.1:" + std::to_string(port()) + "/api";
     }
 };
 
