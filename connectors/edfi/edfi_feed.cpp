@@ -104,7 +104,12 @@ std::vector<LoadReport> EdfiFeed::poll(store::Database& db, const PollOptions& o
                                              : LoadReport::Status::failed,
                               {},
                               error->message};
-            util::log::error("feed " + m_config.name + ": " + error->message);
+            if (error->http_status == 404) {
+                report.message += " (an ODS/API with Change Queries turned off needs "
+                                  "change_queries_path: none; a year-specific one "
+                                  "changeQueries/v1/YEAR)";
+            }
+            util::log::error("feed " + m_config.name + ": " + report.message);
             reports.push_back(std::move(report));
             return reports;
         }
