@@ -3,7 +3,8 @@
 // the next day brings no duplicate, SIGHUP with a broken rule keeps the old
 // rules and alerts the admin, a stale feed alerts and freezes its rules (no
 // referral resolves on old data), /healthz and /metrics follow, and SIGTERM
-// ends the process within 10 s.
+// ends the process within 10 s. An Ed-Fi feed in the same service refers and
+// goes stale when the API stops changing.
 #include "tests/support/process.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -16,6 +17,8 @@
 #include <functional>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -293,6 +296,105 @@ TEST_F(RunLoopTest, AStaleFeedAlertsAndResolvesNothingUntilDataFlowsAgain) {
         << daemon->err();
     EXPECT_EQ(get("/healthz").status, 200);
     EXPECT_THAT(get("/metrics").body, HasSubstr("ewsd_feed_stale{feed=\"sis\"} 0\n"));
+}
+
+// The same school served by an Ed-Fi ODS/API (tests/support/edfi_server.py):
+// the service syncs it, refers, and counts the API as stale when its data
+// stops changing, then fresh again when a record is written.
+TEST_F(RunLoopTest, AnEdfiFeedRefersAndIsStaleWhenTheApiStopsChanging) {
+    const auto write_json = [&](const std::string& resource, const nlohmann::json& records) {
+        testing::write_file(dir / "api" / (resource + ".json"), records.dump());
+    };
+    for (const char* r :
+         {"courses", "courseOfferings", "gradingPeriods", "grades", "disciplineIncidents",
+          "studentDisciplineIncidentBehaviorAssociations", "disciplineActions"}) {
+        write_json(r, nlohmann::json::array());
+    }
+    nlohmann::json days = nlohmann::json::array();
+    std::istringstream calendar(calendar_csv());
+    std::string line;
+    std::getline(calendar, line); // the header
+    while (std::getline(calendar, line)) {
+        const std::string date = line.substr(4, 10);
+        days.push_back({{"id", "d" + date},
+                        {"date", date},
+                        {"calendarReference",
+                         {{"calendarCode", "101"}, {"schoolId", 101}, {"schoolYear", 2026}}},
+                        {"calendarEvents",
+                         {{{"calendarEventDescriptor",
+                            "uri://ed-fi.org/CalendarEventDescriptor#Instructional day"}}}}});
+    }
+    write_json("calendarDates", days);
+    nlohmann::json students = nlohmann::json::array();
+    nlohmann::json enrollments = nlohmann::json::array();
+    for (const char* id : {"S1", "S2"}) {
+        students.push_back({{"id", std::string("p") + id},
+                            {"studentUniqueId", id},
+                            {"firstName", "First"},
+                            {"lastSurname", "Last"},
+                            {"birthDate", "2014-01-01"}});
+        enrollments.push_back(
+            {{"id", std::string("e") + id},
+             {"studentReference", {{"studentUniqueId", id}}},
+             {"schoolReference", {{"schoolId", 101}}},
+             {"entryDate", "2025-08-18"},
+             {"entryGradeLevelDescriptor", "uri://ed-fi.org/GradeLevelDescriptor#Sixth grade"}});
+    }
+    write_json("students", students);
+    write_json("studentSchoolAssociations", enrollments);
+    const auto absence = [](const std::string& date) {
+        return nlohmann::json{
+            {"id", "a" + date},
+            {"studentReference", {{"studentUniqueId", "S1"}}},
+            {"schoolReference", {{"schoolId", 101}}},
+            {"sessionReference",
+             {{"schoolId", 101}, {"schoolYear", 2026}, {"sessionName", "2025-2026 Year"}}},
+            {"eventDate", date},
+            {"attendanceEventCategoryDescriptor",
+             "uri://ed-fi.org/AttendanceEventCategoryDescriptor#Unexcused Absence"}};
+    };
+    write_json("studentSchoolAttendanceEvents",
+               nlohmann::json::array({absence("2026-01-28"), absence("2026-01-29")}));
+    testing::EdfiServer api(dir / "api", {"--key", "ewsd", "--secret", "s3cret"});
+    testing::write_file(dir / "edfi_secret", "s3cret\n");
+    std::string yaml = config();
+    const std::string csv_feed =
+        "  - {name: sis, type: csv, path: feeds, settle_seconds: 0, poll_every: 1m,\n"
+        "     max_age: 36h, category_map: {A: Unexcused Absence}}\n";
+    yaml.replace(yaml.find(csv_feed), csv_feed.size(),
+                 "  - {name: sis, type: edfi, url: \"" + api.root() +
+                     "\", key: ewsd, secret: {file: edfi_secret},\n"
+                     "     school_year: 2026, poll_every: 1m, max_age: 36h}\n");
+    testing::write_file(dir / "ewsd.yaml", yaml);
+
+    start();
+    ASSERT_TRUE(eventually([&] { return mail_to("counselor@district.org").size() == 1; }))
+        << daemon->err();
+    EXPECT_THAT(mail_to("counselor@district.org").front(), HasSubstr("Recent absences"));
+    EXPECT_EQ(referral_states(), "S1:open");
+    EXPECT_THAT(get("/metrics").body, HasSubstr("ewsd_feed_stale{feed=\"sis\"} 0\n"));
+
+    // Two weeks in which nothing is written to the API: stale, and frozen.
+    set_clock("2026-02-13T06:00");
+    ASSERT_TRUE(eventually([&] { return mail_to("it@district.org").size() == 1; }))
+        << daemon->err();
+    EXPECT_THAT(mail_to("it@district.org").front(), HasSubstr("Feed sis is stale"));
+    ASSERT_TRUE(daemon->wait_for_stderr("as of 2026-02-13", 10s)) << daemon->err();
+    EXPECT_EQ(referral_states(), "S1:open");
+    EXPECT_EQ(get("/healthz").status, 503);
+
+    // The SIS writes to the API again (the same absence, rewritten): fresh,
+    // and the referral resolves, its absences out of the window.
+    const std::string body = absence("2026-01-29").dump();
+    testing::run({"/usr/bin/curl", "-s", "-X", "POST", "--data", body,
+                  "http://127.0.0.1:" + std::to_string(api.port()) +
+                      "/_control/upsert/studentSchoolAttendanceEvents"});
+    set_clock("2026-02-13T06:01");
+    ASSERT_TRUE(eventually([&] { return mail_to("it@district.org").size() == 2; }))
+        << daemon->err();
+    ASSERT_TRUE(eventually([&] { return referral_states() == "S1:resolved"; })) << daemon->err();
+    EXPECT_EQ(get("/healthz").status, 200);
+    EXPECT_THAT(daemon->err(), ::testing::Not(HasSubstr("s3cret")));
 }
 
 // A datagram socket standing in for systemd's notify socket.
