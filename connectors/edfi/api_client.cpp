@@ -1,9 +1,11 @@
 #include "connectors/edfi/api_client.hpp"
 
 #include "connectors/delivery.hpp"
+#include "connectors/http_text.hpp"
 #include "connectors/webhook/webhook.hpp"
 #include "ewsd/version.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,7 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t max_excerpt = 200;
 // A page of 500 large records is a few MiB; anything near this is not a page.
 constexpr std::size_t max_body = 256U << 20U;
 // How often a wait checks the stop flag.
@@ -36,23 +37,6 @@ constexpr double jitter = 0.1;
 constexpr const char* stopped_message = "stopped: ewsd is shutting down";
 
 // ---- text ----
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
-}
-
-std::string_view trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
 
 std::string base64(std::string_view data) {
     static constexpr std::string_view alphabet =
@@ -75,42 +59,6 @@ std::string base64(std::string_view data) {
         out += '=';
     }
     return out;
-}
-
-// A response body as one short line: private values replaced (a proxy may
-// echo our headers), control characters and runs of spaces as one space.
-std::string excerpt(std::string body, const std::vector<std::string>& redactions) {
-    for (const std::string& secret : redactions) {
-        for (std::size_t pos = 0;
-             !secret.empty() && (pos = body.find(secret, pos)) != std::string::npos;) {
-            body.replace(pos, secret.size(), "[redacted]");
-            pos += 10;
-        }
-    }
-    std::string line;
-    for (const char c : body) {
-        if (line.size() > max_excerpt) {
-            break;
-        }
-        const bool space = static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ';
-        if (!space) {
-            line += c;
-        } else if (!line.empty() && line.back() != ' ') {
-            line += ' ';
-        }
-    }
-    while (!line.empty() && line.back() == ' ') {
-        line.pop_back();
-    }
-    if (line.size() > max_excerpt) {
-        std::size_t cut = max_excerpt - 3;
-        while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) {
-            --cut; // not inside a UTF-8 sequence
-        }
-        line.resize(cut);
-        line += "...";
-    }
-    return line;
 }
 
 // The ODS/API answers errors with RFC 9457 problem details, the useful part
@@ -255,10 +203,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
         const auto code = line.find(' ');
         const auto reason =
             code == std::string_view::npos ? std::string_view::npos : line.find(' ', code + 1);
-        response->reason =
-            reason == std::string_view::npos ? "" : std::string(trim(line.substr(reason + 1)));
+        response->reason = reason == std::string_view::npos
+                               ? ""
+                               : std::string(util::trim(line.substr(reason + 1)));
     } else if (iequals_prefix(line, "retry-after:")) {
-        response->retry_after = trim(line.substr(12));
+        response->retry_after = util::trim(line.substr(12));
     }
     return size * count;
 }
@@ -388,7 +337,7 @@ struct ApiClient::State {
             curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
         } else {
             std::string text = error_buffer[0] != '\0' ? error_buffer.data() : "";
-            error = text.empty() ? curl_easy_strerror(code) : std::string(trim(text));
+            error = text.empty() ? curl_easy_strerror(code) : std::string(util::trim(text));
             std::replace_if(
                 error.begin(), error.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
         }

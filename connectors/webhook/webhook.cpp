@@ -1,6 +1,8 @@
 #include "connectors/webhook/webhook.hpp"
 
+#include "connectors/http_text.hpp"
 #include "ewsd/version.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -21,7 +23,6 @@ using namespace std::chrono_literals;
 constexpr std::string_view secret_prefix = "whsec_";
 // Enough of a response body for an error message; the rest is read and dropped.
 constexpr std::size_t max_captured_body = 4096;
-constexpr std::size_t max_excerpt = 200;
 // A Retry-After beyond this is treated as this, so callers can add it to a time safely.
 constexpr std::chrono::seconds max_retry_after = std::chrono::hours(24 * 365);
 
@@ -199,23 +200,6 @@ std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text,
     return std::nullopt;
 }
 
-std::string_view trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
-}
-
 // ---- URLs ----
 
 struct UrlParts {
@@ -269,7 +253,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     if (line.starts_with("HTTP/")) {
         response->retry_after.clear(); // a new response (after a 100 Continue)
     } else if (iequals_prefix(line, "retry-after:")) {
-        response->retry_after = trim(line.substr(12));
+        response->retry_after = util::trim(line.substr(12));
     }
     return size * count;
 }
@@ -290,38 +274,6 @@ CurlHeaders request_headers(const std::string& msg_id, std::int64_t timestamp,
         list = next;
     }
     return {list, &curl_slist_free_all};
-}
-
-// A response body as one short line, with anything we sent that must stay
-// private (a receiver may echo our headers) replaced.
-std::string excerpt(std::string body, const std::vector<std::string>& redactions) {
-    for (const std::string& secret : redactions) {
-        for (std::size_t pos = 0; !secret.empty() && (pos = body.find(secret, pos)) != body.npos;) {
-            body.replace(pos, secret.size(), "[redacted]");
-            pos += 10;
-        }
-    }
-    std::string line;
-    for (const char c : body) {
-        const bool space = static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ';
-        if (!space) {
-            line += c;
-        } else if (!line.empty() && line.back() != ' ') {
-            line += ' ';
-        }
-    }
-    while (!line.empty() && line.back() == ' ') {
-        line.pop_back();
-    }
-    if (line.size() > max_excerpt) {
-        std::size_t cut = max_excerpt - 3;
-        while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) {
-            --cut; // not inside a UTF-8 sequence
-        }
-        line.resize(cut);
-        line += "...";
-    }
-    return line;
 }
 
 DeliveryResult from_status(long status, const Response& response,
@@ -366,7 +318,7 @@ DeliveryResult from_curl_error(CURLcode code, const char* error_buffer) {
     result.status = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
                         ? DeliveryStatus::failed_permanently
                         : DeliveryStatus::retry_later;
-    result.detail = "POST failed: " + std::string(trim(message));
+    result.detail = "POST failed: " + std::string(util::trim(message));
     return result;
 }
 
@@ -446,7 +398,7 @@ std::string signature_header(const std::vector<std::string>& secrets, const std:
 
 std::optional<std::chrono::seconds> parse_retry_after(const std::string& value,
                                                       std::chrono::system_clock::time_point now) {
-    const std::string_view text = trim(value);
+    const std::string_view text = util::trim(value);
     if (text.empty()) {
         return std::nullopt;
     }
