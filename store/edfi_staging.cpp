@@ -141,27 +141,16 @@ std::vector<StagedRecord> StagingReader::by_lookup(const std::string& resource,
     return out;
 }
 
-std::vector<std::string> StagingReader::lookups(const std::string& resource) {
+void StagingReader::each_lookup(const std::string& resource,
+                                const std::function<bool(const std::string&)>& fn) {
     SQLite::Statement q(m_db.sql(), "SELECT DISTINCT lookup FROM edfi_records WHERE feed_id = ? "
                                     "AND resource = ? ORDER BY lookup");
     q.bind(1, m_feed_id);
     q.bind(2, resource);
-    std::vector<std::string> out;
     while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getString());
-    }
-    return out;
-}
-
-void StagingReader::each(const std::string& resource,
-                         const std::function<void(const StagedRecord&)>& fn) {
-    SQLite::Statement q(m_db.sql(), "SELECT id, lookup, body FROM edfi_records WHERE feed_id = ? "
-                                    "AND resource = ? ORDER BY lookup, id");
-    q.bind(1, m_feed_id);
-    q.bind(2, resource);
-    while (q.executeStep()) {
-        fn(StagedRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                        q.getColumn(2).getString()});
+        if (!fn(q.getColumn(0).getString())) {
+            return;
+        }
     }
 }
 

@@ -74,10 +74,9 @@ public:
     StagingReader& operator=(const StagingReader&) = delete;
     // The records of `resource` read by `lookup`.
     std::vector<StagedRecord> by_lookup(const std::string& resource, const std::string& lookup);
-    // Every distinct lookup of `resource`, in order.
-    std::vector<std::string> lookups(const std::string& resource);
-    // Every record of `resource`, in lookup order.
-    void each(const std::string& resource, const std::function<void(const StagedRecord&)>& fn);
+    // Every distinct lookup of `resource`, in order, until `fn` returns false.
+    void each_lookup(const std::string& resource,
+                     const std::function<bool(const std::string&)>& fn);
 
 private:
     Database& m_db;

@@ -8,6 +8,7 @@
 
 #include <SQLiteCpp/Exception.h>
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,8 +49,10 @@ public:
         }
     }
 
-    std::vector<std::string> all_scopes(RecordKind kind) {
-        return m_reader.lookups(primary_resource(kind));
+    // Every scope of a kind, streamed from the staging area (which a
+    // derivation only reads), so that memory does not grow with the district.
+    void each_scope(RecordKind kind, const std::function<bool(const std::string&)>& fn) {
+        m_reader.each_lookup(primary_resource(kind), fn);
     }
 
 private:
@@ -324,23 +327,30 @@ std::vector<LoadReport> derive_pending(store::Database& db, const core::FeedConf
         const std::string source = derived_source(kind);
         LoadReport report{feed.name, source, LoadReport::Status::failed, {}, {}};
         try {
-            auto scopes = store::pending_scopes(db, feed.name, name);
-            const bool all = std::find(scopes.begin(), scopes.end(), "*") != scopes.end();
+            const auto pending = store::pending_scopes(db, feed.name, name);
+            const bool all = std::find(pending.begin(), pending.end(), "*") != pending.end();
             store::FileLoad load(db, feed.name, source, kind, all);
             Deriver deriver(db, feed, load);
-            if (all) {
-                scopes = deriver.all_scopes(kind);
-            }
-            std::size_t done = 0;
+            std::size_t scopes = 0;
             bool stopped = false;
-            for (const auto& scope : scopes) {
-                if (options.stop != nullptr && (++done & 255) == 0 && options.stop->load()) {
+            const auto derive = [&](const std::string& scope) {
+                if (options.stop != nullptr && (++scopes & 255) == 0 && options.stop->load()) {
                     stopped = true;
-                    break;
+                    return false;
                 }
                 deriver.derive(kind, scope);
                 if (!all) {
                     load.replace_scope(scope);
+                }
+                return true;
+            };
+            if (all) {
+                deriver.each_scope(kind, derive);
+            } else {
+                for (const auto& scope : pending) {
+                    if (!derive(scope)) {
+                        break;
+                    }
                 }
             }
             if (stopped) {
@@ -352,7 +362,7 @@ std::vector<LoadReport> derive_pending(store::Database& db, const core::FeedConf
             }
             store::clear_pending(db, feed.name, name);
             store::FileFingerprint fingerprint;
-            fingerprint.size = static_cast<std::int64_t>(scopes.size());
+            fingerprint.size = static_cast<std::int64_t>(scopes);
             report.counts = load.commit(fingerprint);
             report.status = LoadReport::Status::loaded;
             const auto& c = report.counts;
@@ -362,7 +372,7 @@ std::vector<LoadReport> derive_pending(store::Database& db, const core::FeedConf
                                    " more records quarantined (see `ewsd feeds errors`)");
             }
             util::log::info("feed " + feed.name + ": " + source + ": derived " +
-                            std::to_string(c.read) + " rows for " + std::to_string(scopes.size()) +
+                            std::to_string(c.read) + " rows for " + std::to_string(scopes) +
                             (kind == RecordKind::calendar ? " schools: " : " students: ") +
                             std::to_string(c.inserted) + " new, " + std::to_string(c.updated) +
                             " updated, " + std::to_string(c.unchanged) + " unchanged, " +
