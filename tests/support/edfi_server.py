@@ -279,13 +279,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length", "0") or "0")
         body = self.rfile.read(length) if length > 0 else b""
+        self.entry = None
         if path.startswith("/_control/"):
             self.control(method, path, body)
             return
         authorized = self.bearer_valid()
-        status = self.edfi(method, path, query, body, authorized)
-        self.state.record({"method": method, "path": path, "query": query, "status": status,
-                           "authorized": authorized})
+        # Recorded as the answer goes out (send_raw), not after: a client may
+        # ask /_control/requests the moment it has its answer.
+        self.entry = {"method": method, "path": path, "query": query, "authorized": authorized}
+        self.edfi(method, path, query, body, authorized)
 
     def bearer_valid(self):
         header = self.headers.get("Authorization", "")
@@ -438,6 +440,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              headers)
 
     def send_raw(self, status, payload, content_type, headers=None):
+        entry = getattr(self, "entry", None)
+        if entry is not None:
+            entry["status"] = status
+            self.state.record(entry)
+            self.entry = None
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type + "; charset=utf-8")
