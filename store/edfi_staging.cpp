@@ -126,8 +126,10 @@ std::vector<StagedRecord> StagingReader::by_lookup(const std::string& resource,
                                                    const std::string& lookup) {
     if (!m_by_lookup) {
         m_by_lookup = std::make_unique<SQLite::Statement>(
-            m_db.sql(), "SELECT id, body FROM edfi_records WHERE feed_id = ? AND resource = ? "
-                        "AND lookup = ? ORDER BY id");
+            // Without INDEXED BY, SQLite scans the primary key's (feed_id,
+            // resource) range instead: a whole resource read per student.
+            m_db.sql(), "SELECT id, body FROM edfi_records INDEXED BY edfi_records_by_lookup "
+                        "WHERE feed_id = ? AND resource = ? AND lookup = ? ORDER BY id");
     }
     SQLite::Statement& q = *m_by_lookup;
     q.bind(1, m_feed_id);
