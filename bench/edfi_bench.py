@@ -6,7 +6,6 @@ noisy: compare the ratios).
 
     bench/edfi_bench.py [--sizes 2000,8000] [--seed 7] [--work /tmp/ewsd-edfi-bench]
                         [--build build] [--change-percent 1] [--deletes 50]
-                        [--no-stock-probe]
 
 For each size: generate the district with ewsd-gen-district, convert its CSV
 files into Ed-Fi Data Standard 5 resources (the inverse of the mapping in
@@ -20,15 +19,9 @@ ewsd is measured by wait4: wall time, its own CPU (user + sys) and peak RSS.
 The server's CPU comes from /proc/PID/stat. At the smallest size the two
 stores are compared: row counts and contents per table.
 
-The server runs with two changes (`--serve` below), its answers the same:
-State.page() of edfi_server.py sorts and copies every record of a resource
-for each page it answers, which makes a full load quadratic (see the stock
-probe in the output); here the ordered, filtered list is kept until the next
-change. And TCP_NODELAY: the handler writes headers and body in two sends,
-so without it a small answer waits ~40 ms for the client's delayed ACK.
-
-Sizes: the Ed-Fi full load grows as the square of the district (the plan of
-the per-student staging read, printed), so 10,000 students take ~15 min.
+The plan of the per-student staging read is printed: it must use the
+lookup index (a scan of the resource per student made the first version of
+the full load quadratic: 563 s of CPU at 8,000 students).
 """
 import argparse
 import collections
@@ -43,7 +36,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.parse
 
 PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -318,13 +310,13 @@ def proc_hwm_mib(pid):
 
 
 class Server:
-    """edfi_server.py over a data folder; `indexed` serves through --serve below."""
+    """tests/support/edfi_server.py over a data folder."""
 
-    def __init__(self, data, run_dir, indexed=True):
+    def __init__(self, data, run_dir):
         port_file = os.path.join(run_dir, "port")
         if os.path.exists(port_file):
             os.remove(port_file)
-        script = [os.path.abspath(__file__), "--serve"] if indexed else [os.path.join(SUPPORT, "edfi_server.py")]
+        script = [os.path.join(SUPPORT, "edfi_server.py")]
         self.log = open(os.path.join(run_dir, "server.log"), "w")
         started = time.monotonic()
         self.proc = subprocess.Popen([PYTHON] + script + ["--port", "0", "--port-file", port_file, "--data", data,
@@ -365,72 +357,6 @@ class Server:
         self.proc.terminate()
         self.proc.wait()
         self.log.close()
-
-
-def serve_indexed(argv):
-    """edfi_server.py with State.page() keeping each resource's ordered,
-    filtered list until the next change (the stock one sorts and copies every
-    record of the resource for every page)."""
-    sys.path.insert(0, SUPPORT)
-    import edfi_server
-
-    def page(self, resource, query, deletes):
-        try:
-            offset = int(query.get("offset", "0"))
-            limit = int(query.get("limit", str(edfi_server.DEFAULT_LIMIT)))
-            low = int(query["minChangeVersion"]) if "minChangeVersion" in query else None
-            high = int(query["maxChangeVersion"]) if "maxChangeVersion" in query else None
-        except ValueError:
-            return 400, edfi_server.bad_parameter("A parameter is not a number."), None
-        if offset < 0 or limit < 0 or limit > edfi_server.MAX_LIMIT:
-            return 400, edfi_server.bad_parameter("Offset or limit out of range."), None
-
-        def in_range(version):
-            return (low is None or version >= low) and (high is None or version <= high)
-
-        with self.lock:
-            if resource not in self.resources:
-                return 404, edfi_server.not_found(), None
-            cache = self.__dict__.setdefault("_pages", {})
-            if cache.get("version") != self.change_version:  # any change empties it
-                cache.clear()
-                cache["version"] = self.change_version
-            key = (resource, deletes, low, high)
-            items = cache.get(key)
-            if items is None:
-                if deletes:
-                    items = [d for d in self.deletes[resource] if in_range(d["changeVersion"])]
-                else:
-                    stored = sorted(self.resources[resource].values(), key=lambda s: s.sequence)
-                    items = [s.record for s in stored if in_range(s.change_version)]
-                cache[key] = items
-            return 200, [dict(r) for r in items[offset:offset + limit]], len(items)
-
-    edfi_server.State.page = page
-    # The stock handler writes headers and body in two send()s: with Nagle's
-    # algorithm and the client's delayed ACK, a small answer waits ~40 ms.
-    edfi_server.Handler.disable_nagle_algorithm = True
-    sys.argv = [os.path.join(SUPPORT, "edfi_server.py")] + argv
-    edfi_server.main()
-
-
-def probe_stock_server(data, run_dir, counts):
-    """Seconds per 500-record page of the unmodified edfi_server.py (grades)."""
-    server = Server(data, run_dir, indexed=False)
-    try:
-        body = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": KEY,
-                                       "client_secret": SECRET}).encode()
-        token = server.call("POST", "/api/oauth/token", body,
-                            {"Content-Type": "application/x-www-form-urlencoded"})["access_token"]
-        auth = {"Authorization": "Bearer " + token}
-        times = []
-        for offset in (0, counts["grades"] // 2, max(counts["grades"] - 500, 0)):
-            t = time.monotonic()
-            server.call("GET", f"/api/data/v3/ed-fi/grades?offset={offset}&limit=500", headers=auth)
-            times.append(time.monotonic() - t)
-        return sum(times) / len(times)
-    finally:
-        server.stop()
 
 
 # ---------------------------------------------------------------- the store
@@ -571,9 +497,6 @@ def bench_size(a, students, compare):
     run = os.path.join(base, "edfi-run")
     shutil.rmtree(run, ignore_errors=True)
     os.makedirs(run)
-    if a.stock_probe and compare:
-        print("stock edfi_server.py: timing grades pages ...", flush=True)
-        res["stock_page_s"] = probe_stock_server(data, run, counts)
     secret = os.path.join(run, "secret")
     with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(SECRET + "\n")
@@ -644,10 +567,6 @@ def report(results):
         for line in r["incr_report"].splitlines():
             if "store." in line:
                 print("    " + line.strip())
-        if "stock_page_s" in r:
-            pages = sum(-(-n // 500) for n in r["resource_counts"].values())
-            print(f"  stock edfi_server.py: {r['stock_page_s']:.3f} s per 500-record grades page, "
-                  f"{pages:,} pages in a full load: about {pages * r['stock_page_s']:.0f} s of server time")
     print()
     head = (f"{'students':>8} {'rows':>10} | {'CSV wall':>8} {'CPU':>6} {'RSS':>5} | {'Ed-Fi full wall':>15} "
             f"{'ewsd CPU':>8} {'RSS':>5} {'srv CPU':>7} {'req':>5} | {'incr wall':>9} {'CPU':>5} {'RSS':>5} "
@@ -675,8 +594,6 @@ def report(results):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        return serve_indexed(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,8000", help="students, comma-separated")
     parser.add_argument("--seed", type=int, default=7)
@@ -685,8 +602,6 @@ def main():
     parser.add_argument("--change-percent", type=float, default=1.0,
                         help="of attendance events and grades changed before the incremental poll")
     parser.add_argument("--deletes", type=int, default=50, help="attendance events and grades deleted (each)")
-    parser.add_argument("--no-stock-probe", dest="stock_probe", action="store_false",
-                        help="skip timing the unmodified edfi_server.py")
     a = parser.parse_args()
     sizes = sorted(int(s) for s in a.sizes.split(","))
     results = [bench_size(a, n, compare=(i == 0)) for i, n in enumerate(sizes)]

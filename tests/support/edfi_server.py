@@ -125,6 +125,9 @@ class State:
         self.hang_rules = []
         self.data_requests = 0
         self.requests = []
+        # (resource, deletes, low, high) -> the matching records in order, kept
+        # until the next change: paging through a resource stays linear.
+        self.listings = {}
         if args.data:
             self.load(args.data)
 
@@ -147,6 +150,7 @@ class State:
     # The caller holds the lock (or is still single-threaded, in load).
     def store(self, resource, record):
         record = dict(record)
+        self.listings.clear()
         self.change_version += 1
         record.setdefault("_etag", str(secrets.randbits(62)))
         record.setdefault("_lastModifiedDate", now_iso())
@@ -170,6 +174,7 @@ class State:
             stored = self.resources.get(resource, {}).pop(record_id, None)
             if stored is None:
                 return None
+            self.listings.clear()
             self.change_version += 1
             self.deletes[resource].append({"id": record_id, "changeVersion": self.change_version,
                                            "keyValues": key_values(stored.record)})
@@ -243,16 +248,24 @@ class State:
         with self.lock:
             if resource not in self.resources:
                 return 404, not_found(), None
-            if deletes:
-                items = [dict(d) for d in self.deletes[resource] if in_range(d["changeVersion"])]
-            else:
-                stored = sorted(self.resources[resource].values(), key=lambda s: s.sequence)
-                items = [dict(s.record) for s in stored if in_range(s.change_version)]
+            key = (resource, deletes, low, high)
+            items = self.listings.get(key)
+            if items is None:
+                # Records are replaced, never changed in place: sharing them is safe.
+                if deletes:
+                    items = [d for d in self.deletes[resource] if in_range(d["changeVersion"])]
+                else:
+                    stored = sorted(self.resources[resource].values(), key=lambda s: s.sequence)
+                    items = [s.record for s in stored if in_range(s.change_version)]
+                self.listings[key] = items
         return 200, items[offset:offset + limit], len(items)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two sends: without TCP_NODELAY a small answer
+    # waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     state = None  # set in main
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
