@@ -388,8 +388,9 @@ def lookup_plan(db):
     (StagingReader::by_lookup in store/edfi_staging.cpp)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = con.execute("EXPLAIN QUERY PLAN SELECT id, body FROM edfi_records WHERE feed_id = ? AND "
-                           "resource = ? AND lookup = ? ORDER BY id", (1, "grades", "S0000001")).fetchall()
+        rows = con.execute("EXPLAIN QUERY PLAN SELECT id, body FROM edfi_records INDEXED BY "
+                           "edfi_records_by_lookup WHERE feed_id = ? AND resource = ? AND lookup = ? "
+                           "ORDER BY id", (1, "grades", "S0000001")).fetchall()
         return "; ".join(r[-1] for r in rows)
     finally:
         con.close()
