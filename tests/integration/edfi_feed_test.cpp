@@ -437,6 +437,18 @@ TEST_F(EdfiFeedTest, TheSameDistrictThroughCsvAndEdfiGivesTheSameStoreAndEvaluat
     EXPECT_EQ(by_edfi.out, by_csv.out);
     // Rules fired: the comparison is not between two empty outputs.
     EXPECT_GT(std::count(by_csv.out.begin(), by_csv.out.end(), '\n'), 20);
+
+    // A grade whose course offering the API does not have: quarantined, and
+    // listed by `ewsd feeds errors` with its resource and id.
+    json grade = read_json(fixtures + "/ds5/grades.json")[0];
+    grade["id"] = "0badc0de0badc0de0badc0de0badc0de";
+    grade["studentSectionAssociationReference"]["localCourseCode"] = "NO-SUCH-COURSE";
+    control("upsert/grades", grade);
+    EXPECT_EQ(ewsd("edfi.yaml", {"ingest"}).exit_code, 0);
+    const auto errors = ewsd("edfi.yaml", {"feeds", "errors"});
+    EXPECT_THAT(errors.out, ::testing::HasSubstr(
+                                "sis/store.grades: grades 0badc0de0badc0de0badc0de0badc0de: its "
+                                "course offering (NO-SUCH-COURSE|"));
 }
 
 } // namespace
