@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 
 namespace ewsd::util {
@@ -59,6 +60,26 @@ std::string_view trim(std::string_view text) {
         text.remove_suffix(1);
     }
     return text;
+}
+
+std::string base64(std::string_view bytes) {
+    static constexpr std::string_view alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+        std::uint32_t group = 0;
+        for (std::size_t k = 0; k < 3; ++k) {
+            group <<= 8;
+            if (k < n) {
+                group |= static_cast<unsigned char>(bytes[i + k]);
+            }
+        }
+        for (std::size_t k = 0; k < 4; ++k) {
+            out += k <= n ? alphabet[(group >> (18 - 6 * k)) & 0x3f] : '=';
+        }
+    }
+    return out;
 }
 
 std::string to_lower_ascii(std::string_view text) {

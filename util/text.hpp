@@ -13,6 +13,8 @@ void append_json_string(std::string& out, std::string_view text);
 // Appends a number in JSON's shortest round-trip form (integers without ".0").
 void append_json_number(std::string& out, double value);
 std::string to_lower_ascii(std::string_view text);
+// Standard base64 (RFC 4648, with padding).
+std::string base64(std::string_view bytes);
 bool iequals(std::string_view a, std::string_view b);
 
 // Where the first byte that is not valid UTF-8 sits, or npos when all of it is valid.

@@ -38,29 +38,6 @@ constexpr const char* stopped_message = "stopped: ewsd is shutting down";
 
 // ---- text ----
 
-std::string base64(std::string_view data) {
-    static constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::uint32_t bits = 0;
-    int count = 0;
-    for (const char c : data) {
-        bits = (bits << 8) | static_cast<unsigned char>(c);
-        count += 8;
-        while (count >= 6) {
-            count -= 6;
-            out += alphabet[(bits >> count) & 0x3F];
-        }
-    }
-    if (count > 0) {
-        out += alphabet[(bits << (6 - count)) & 0x3F];
-    }
-    while (out.size() % 4 != 0) {
-        out += '=';
-    }
-    return out;
-}
-
 // The ODS/API answers errors with RFC 9457 problem details, the useful part
 // (which parameter, which value) last, in "errors" or "validationErrors": put
 // that first so that it survives the cut. Any other body is quoted as is.
@@ -262,7 +239,7 @@ struct ApiClient::State {
     }
 
     [[nodiscard]] std::vector<std::string> redactions() const {
-        return {settings.secret, token, base64(settings.key + ":" + settings.secret)};
+        return {settings.secret, token, util::base64(settings.key + ":" + settings.secret)};
     }
 
     [[nodiscard]] ApiError http_error(const Request& request, const Response& response,

@@ -128,26 +128,6 @@ Mailbox parse_mailbox(std::string_view field, std::string_view text) {
     return mailbox;
 }
 
-std::string base64(std::string_view bytes) {
-    static constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-        std::uint32_t group = 0;
-        for (std::size_t k = 0; k < 3; ++k) {
-            group <<= 8;
-            if (k < n) {
-                group |= static_cast<unsigned char>(bytes[i + k]);
-            }
-        }
-        for (std::size_t k = 0; k < 4; ++k) {
-            out += k <= n ? alphabet[(group >> (18 - 6 * k)) & 0x3f] : '=';
-        }
-    }
-    return out;
-}
-
 std::size_t utf8_length(char lead) {
     const auto u = static_cast<unsigned char>(lead);
     return u < 0x80 ? 1 : u < 0xe0 ? 2 : u < 0xf0 ? 3 : 4;
@@ -171,7 +151,8 @@ std::vector<std::string> encoded_words(std::string_view text, std::size_t first_
         while (end < text.size() && end + utf8_length(text[end]) - pos <= max_bytes) {
             end += utf8_length(text[end]);
         }
-        words.push_back(std::string(word_prefix) + base64(text.substr(pos, end - pos)) + "?=");
+        words.push_back(std::string(word_prefix) + util::base64(text.substr(pos, end - pos)) +
+                        "?=");
         pos = end;
         max_bytes = bytes_for(max_line - 1);
     }

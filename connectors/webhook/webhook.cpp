@@ -77,14 +77,6 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
     return out;
 }
 
-std::string base64_encode(const unsigned char* data, std::size_t size) {
-    std::string out(4 * ((size + 2) / 3) + 1, '\0');
-    const int n =
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 std::string sign_with_key(const std::vector<std::uint8_t>& key, const std::string& msg_id,
                           std::int64_t timestamp, const std::string& body) {
     const std::string content = msg_id + "." + std::to_string(timestamp) + "." + body;
@@ -95,7 +87,8 @@ std::string sign_with_key(const std::vector<std::uint8_t>& key, const std::strin
              &length) == nullptr) {
         throw std::runtime_error("HMAC-SHA256 failed");
     }
-    return "v1," + base64_encode(mac.data(), length);
+    return "v1," +
+           util::base64(std::string_view(reinterpret_cast<const char*>(mac.data()), length));
 }
 
 // ---- HTTP-date (RFC 9110 section 5.6.7) ----

@@ -25,6 +25,18 @@ Date ymd(int y, unsigned m, unsigned d) {
 
 // --- parse_iso_date / format_iso_date ---
 
+TEST(Base64, RfcTestVectors) {
+    // RFC 4648 section 10, and bytes above 0x7f.
+    EXPECT_EQ(util::base64(""), "");
+    EXPECT_EQ(util::base64("f"), "Zg==");
+    EXPECT_EQ(util::base64("fo"), "Zm8=");
+    EXPECT_EQ(util::base64("foo"), "Zm9v");
+    EXPECT_EQ(util::base64("foob"), "Zm9vYg==");
+    EXPECT_EQ(util::base64("fooba"), "Zm9vYmE=");
+    EXPECT_EQ(util::base64("foobar"), "Zm9vYmFy");
+    EXPECT_EQ(util::base64("\xff\xfe"), "//4=");
+}
+
 TEST(ParseIsoDate, AcceptsAValidDate) {
     const auto date = parse_iso_date("2025-08-18");
     ASSERT_TRUE(date.has_value());
