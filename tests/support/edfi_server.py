@@ -58,6 +58,8 @@ import threading
 import time
 import urllib.parse
 
+import port_file  # tests/support/port_file.py
+
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 25
 RESOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -490,12 +492,7 @@ def main():
     Handler.state = State(args)
     server = http.server.ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
-    print("PORT %d" % server.server_address[1], flush=True)
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as out:
-            out.write("%d" % server.server_address[1])
-        os.rename(tmp, args.port_file)
+    port_file.announce(server.server_address[1], args.port_file)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -19,6 +19,8 @@ import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
+import port_file  # tests/support/port_file.py
+
 
 class Handler:
     def __init__(self, args):
@@ -111,11 +113,7 @@ def main():
         factory, host=args.host, port=args.port,
         ssl=context if args.implicit_tls else None))
     port = server.sockets[0].getsockname()[1]
-    print(f"PORT {port}", flush=True)
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as out:
-            out.write(f"{port}\n")
-        os.rename(args.port_file + ".tmp", args.port_file)
+    port_file.announce(port, args.port_file)
     try:
         loop.run_forever()
     except KeyboardInterrupt:

@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+import port_file  # tests/support/port_file.py
+
 TOLERANCE_SECONDS = 5 * 60
 
 
@@ -203,12 +205,7 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls[0], args.tls[1])
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    print("PORT %d" % server.server_address[1], flush=True)
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as out:
-            out.write("%d" % server.server_address[1])
-        os.rename(tmp, args.port_file)
+    port_file.announce(server.server_address[1], args.port_file)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
