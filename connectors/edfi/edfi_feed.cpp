@@ -132,7 +132,7 @@ std::vector<LoadReport> EdfiFeed::poll(store::Database& db, const PollOptions& o
     // the newest change version), or, without Change Queries, a full load.
     const bool new_input = !versions || !m_last_newest || *m_last_newest != versions->newest;
     for (const Resource& resource : resources()) {
-        LoadReport report = sync(db, resource, versions, options);
+        LoadReport report = sync(db, api, resource, versions, options);
         report.new_input = new_input && report.status != LoadReport::Status::failed;
         const bool stopped = report.status == LoadReport::Status::waiting;
         reports.push_back(std::move(report));
@@ -150,7 +150,7 @@ std::vector<LoadReport> EdfiFeed::poll(store::Database& db, const PollOptions& o
     return reports;
 }
 
-LoadReport EdfiFeed::sync(store::Database& db, const Resource& resource,
+LoadReport EdfiFeed::sync(store::Database& db, ApiClient& api, const Resource& resource,
                           const std::optional<Versions>& versions, const PollOptions& options) {
     const std::string name = resource.name;
     const std::string where = "feed " + m_config.name + ": " + name;
@@ -181,7 +181,6 @@ LoadReport EdfiFeed::sync(store::Database& db, const Resource& resource,
         const std::int64_t min_version = full ? -1 : *synced + 1;
         const std::int64_t max_version = versions ? versions->newest : -1;
         const int limit = m_config.edfi.page_size;
-        ApiClient& api = client(options);
 
         const auto stopped = [&] {
             report.status = LoadReport::Status::waiting;

@@ -27,7 +27,7 @@ private:
         std::int64_t oldest = 0;
         std::int64_t newest = 0;
     };
-    LoadReport sync(store::Database& db, const Resource& resource,
+    LoadReport sync(store::Database& db, ApiClient& api, const Resource& resource,
                     const std::optional<Versions>& versions, const PollOptions& options);
     ApiClient& client(const PollOptions& options);
 
